@@ -1,0 +1,95 @@
+# ushm - System V shared memory in user space.  GNU make and gcc only.
+#
+#   make            build the library, the shim, the tool, the examples, the tests
+#   make test       run every test; ends with "N passed, N failed"
+#   make demo       the writer/reader demo on the default namespace
+#   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
+#
+# Objects of a sanitizer build go to build-san/ so both can coexist.
+
+CC      ?= gcc
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     ?= -O2 -g
+-include config.mk
+
+ifeq ($(SAN),1)
+B       := build-san
+SANFLAGS:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B       := build
+SANFLAGS:=
+endif
+
+CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LIBS        = -lpthread
+
+LIB_SRC  := $(wildcard src/*.c)
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/lib/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.o)
+TOOL_SRC := $(wildcard tools/*.c)
+TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/obj/tools/%.o)
+SHIM_SRC := $(wildcard shim/*.c)
+SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/shim/%.o)
+EX_SRC   := $(wildcard examples/*.c)
+EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
+BENCH_SRC:= $(wildcard bench/*.c)
+
+TARGETS := $(B)/libushm.so $(B)/libushm.a $(B)/ushm-tests $(EX_BIN)
+ifneq ($(TOOL_SRC),)
+TARGETS += $(B)/ushm
+endif
+ifneq ($(SHIM_SRC),)
+TARGETS += $(B)/libushm-preload.so
+endif
+
+all: $(TARGETS)
+
+$(B)/obj/lib/%.o: src/%.c $(wildcard src/*.h) include/ushm.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) include/ushm.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -fvisibility=default -c $< -o $@
+
+$(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard src/*.h) include/ushm.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) $(wildcard src/*.h) include/ushm.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libushm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libushm.so: $(LIB_OBJ) src/libushm.map
+	$(CC) -shared -Wl,--version-script=src/libushm.map -Wl,-soname,libushm.so.1 $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LIBS)
+
+$(B)/libushm-preload.so: $(SHIM_OBJ) $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(SHIM_OBJ) $(LIB_OBJ) $(LIBS) -ldl
+
+$(B)/ushm: $(TOOL_OBJ) $(B)/libushm.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TOOL_OBJ) $(B)/libushm.a $(LIBS)
+
+$(B)/ushm-tests: $(TEST_OBJ) $(B)/libushm.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/libushm.a $(LIBS)
+
+$(B)/examples/%: examples/%.c $(B)/libushm.a
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
+
+test: all
+	tests/run $(B)
+
+demo: all
+	examples/demo.sh $(B)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all test demo clean

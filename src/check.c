@@ -1,0 +1,389 @@
+/*
+ * check.c - the invariants of a namespace (docs/INVARIANTS.md), one
+ * checker for all of them, and `repair`.
+ *
+ * The checker reads the registry as untrusted data: every index is
+ * bounds-checked before use and every walk is bounded, so that a damaged
+ * or hostile file yields reports, never a crash.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ushm.h"
+
+struct checker {
+	void (*report)(void *ctx, const char *line);
+	void *ctx;
+	int n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void violation(struct checker *ck, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	ck->n++;
+	if (!ck->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ck->report(ck->ctx, line);
+}
+
+static void check_slots(struct ushm_hdr *h, struct checker *ck)
+{
+	uint32_t in_use = 0;
+	uint64_t tot = 0;
+	int32_t max = -1;
+
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+		int id = ushm__id(i, s->seq % USHM_SEQ_LIMIT);
+
+		if (s->state == SLOT_FREE)
+			continue;
+		in_use++;
+		tot += s->pages;
+		max = (int32_t)i;
+		if (s->state != SLOT_LIVE) {
+			violation(ck, "I3: slot %u is in state %u with the lock "
+				  "free (half-made or half-destroyed)", i,
+				  s->state);
+			continue;
+		}
+		if (s->seq >= USHM_SEQ_LIMIT)
+			violation(ck, "I4: slot %u: seq %u out of range", i,
+				  s->seq);
+		if (s->segsz == 0 ||
+		    s->pages != (s->segsz + USHM_PAGE - 1) / USHM_PAGE)
+			violation(ck, "I4: id %d: size %llu but %llu pages", id,
+				  (unsigned long long)s->segsz,
+				  (unsigned long long)s->pages);
+		if (s->mode & ~(uint32_t)(USHM_MODE_PERMS | USHM_MODE_DEST |
+					 USHM_MODE_LOCKED))
+			violation(ck, "I4: id %d: mode %#o has unknown bits",
+				  id, s->mode);
+		if ((s->mode & USHM_MODE_DEST) && s->key)
+			violation(ck, "I4: id %d: marked for destruction but "
+				  "key %#x is not private", id,
+				  (unsigned)s->key);
+		if ((s->mode & USHM_MODE_DEST) && s->nattch == 0)
+			violation(ck, "I11: id %d: marked for destruction with "
+				  "nothing attached, but not destroyed", id);
+		if (s->key) {
+			int32_t f = ushm__key_find(h, s->key);
+
+			if (f < 0)
+				violation(ck, "I5: id %d: key %#x is not in the "
+					  "key index", id, (unsigned)s->key);
+			else if ((uint32_t)f != i)
+				violation(ck, "I5: id %d: key %#x leads to "
+					  "slot %d", id, (unsigned)s->key, f);
+		}
+	}
+	if (in_use != h->in_use || tot != h->shm_tot || max != h->max_idx)
+		violation(ck, "I6: counters say %u segments, %llu pages, highest "
+			  "index %d; the slots say %u, %llu, %d", h->in_use,
+			  (unsigned long long)h->shm_tot, h->max_idx, in_use,
+			  (unsigned long long)tot, max);
+}
+
+static void check_keyidx(struct ushm_hdr *h, struct checker *ck)
+{
+	struct ushm_keyent *t = ushm__keyidx(h);
+	uint32_t tombs = 0;
+
+	for (uint32_t e = 0; e < USHM_KEYIDX; e++) {
+		uint32_t ref = t[e].ref;
+		struct ushm_slot *s;
+
+		if (ref == KEYENT_EMPTY)
+			continue;
+		if (ref == KEYENT_TOMB) {
+			tombs++;
+			continue;
+		}
+		if (ref > USHM_SLOTS) {
+			violation(ck, "I5: key index entry %u points at slot "
+				  "%u, out of range", e, ref - 1);
+			continue;
+		}
+		s = ushm__slot(h, ref - 1);
+		if (s->state != SLOT_LIVE || s->key != t[e].key || !t[e].key)
+			violation(ck, "I5: key index entry %u (key %#x) points "
+				  "at slot %u, which does not hold that key", e,
+				  (unsigned)t[e].key, ref - 1);
+	}
+	if (tombs != h->keyidx_tombs)
+		violation(ck, "I5: %u tombstones in the key index, %u counted",
+			  tombs, h->keyidx_tombs);
+}
+
+static void check_atts(struct ushm_hdr *h, struct checker *ck)
+{
+	static uint64_t nattch[USHM_SLOTS];
+	static uint32_t listed[USHM_SLOTS], natt[USHM_TASKS];
+	uint32_t hwm = h->att_hwm < USHM_ATTS ? h->att_hwm : USHM_ATTS;
+
+	if (h->att_hwm > h->att_alloc || h->att_alloc > USHM_ATTS)
+		violation(ck, "I7: attachment table bounds: %u used, %u "
+			  "allocated, %u capacity", h->att_hwm, h->att_alloc,
+			  USHM_ATTS);
+	memset(nattch, 0, sizeof(nattch));
+	memset(natt, 0, sizeof(natt));
+	for (uint32_t r = 0; r < USHM_ATTS; r++) {
+		struct ushm_att *a;
+		struct ushm_slot *s;
+
+		if (r >= hwm && r >= h->att_alloc)
+			break;
+		a = ushm__att(h, r);
+		if (a->state == ATT_FREE)
+			continue;
+		if (r >= hwm)
+			violation(ck, "I7: record %u is in use beyond the high "
+				  "water mark %u", r, hwm);
+		if (a->state != ATT_LIVE || a->slot >= USHM_SLOTS ||
+		    a->task >= USHM_TASKS) {
+			violation(ck, "I7: record %u is malformed", r);
+			continue;
+		}
+		s = ushm__slot(h, a->slot);
+		if (s->state != SLOT_LIVE || s->seq != a->seq)
+			violation(ck, "I7: record %u attaches slot %u seq %u, "
+				  "which is not live", r, a->slot, a->seq);
+		if (ushm__task(h, a->task)->state == TASK_FREE)
+			violation(ck, "I7: record %u belongs to task %u, which "
+				  "is free", r, a->task);
+		nattch[a->slot] += a->pieces;
+		natt[a->task]++;
+	}
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+		uint32_t r = s->att_head, prev = 0, n = 0;
+
+		listed[i] = 0;
+		if (s->state == SLOT_FREE) {
+			if (s->att_head)
+				violation(ck, "I7: free slot %u has an "
+					  "attachment list", i);
+			continue;
+		}
+		while (r && n <= hwm) {
+			struct ushm_att *a;
+
+			if (r > hwm) {
+				violation(ck, "I7: slot %u: list goes to record "
+					  "%u, out of range", i, r - 1);
+				break;
+			}
+			a = ushm__att(h, r - 1);
+			if (a->state != ATT_LIVE || a->slot != i ||
+			    a->prev != prev) {
+				violation(ck, "I7: slot %u: list holds record "
+					  "%u, which is not its own or is "
+					  "mislinked", i, r - 1);
+				break;
+			}
+			n++;
+			prev = r;
+			r = a->next;
+		}
+		if (n > hwm)
+			violation(ck, "I7: slot %u: the attachment list loops",
+				  i);
+		listed[i] = n;
+		if (s->nattch != nattch[i])
+			violation(ck, "I7: slot %u: nattch %llu, its records "
+				  "count %llu", i,
+				  (unsigned long long)s->nattch,
+				  (unsigned long long)nattch[i]);
+	}
+	for (uint32_t r = 0; r < hwm; r++) {
+		struct ushm_att *a = ushm__att(h, r);
+
+		if (a->state == ATT_LIVE && a->slot < USHM_SLOTS &&
+		    listed[a->slot] == 0 &&
+		    ushm__slot(h, a->slot)->state == SLOT_LIVE)
+			violation(ck, "I7: record %u is not on slot %u's list",
+				  r, a->slot);
+	}
+	for (uint32_t t = 0; t < USHM_TASKS; t++) {
+		struct ushm_task *k = ushm__task(h, t);
+
+		if (k->state > TASK_EMBRYO)
+			violation(ck, "I8: task %u has state %u", t, k->state);
+		else if (k->state != TASK_FREE && t >= h->task_hwm)
+			violation(ck, "I8: task %u is in use beyond the high "
+				  "water mark %u", t, h->task_hwm);
+		if (k->state != TASK_FREE && k->natt != natt[t])
+			violation(ck, "I8: task %u owns %u records, counts %u",
+				  t, natt[t], k->natt);
+	}
+}
+
+static void check_header(struct ushm_hdr *h, struct checker *ck)
+{
+	if (h->gen & 1)
+		violation(ck, "I2: the sequence counter is odd with the lock "
+			  "free (a writer died mid-change)");
+	if (h->intent.op != INTENT_NONE)
+		violation(ck, "I12: a creation's journal entry is pending");
+	if (h->next_idx < 0 || h->next_idx > USHM_SLOTS || h->last_idx < -1 ||
+	    h->last_idx >= USHM_SLOTS || h->seq >= USHM_SEQ_LIMIT)
+		violation(ck, "I9: id allocator out of range (next %d, last %d, "
+			  "seq %u)", h->next_idx, h->last_idx, h->seq);
+	if (h->shmmni > USHM_MAX_SHMMNI ||
+	    (h->rmid_forced != 0 && h->rmid_forced != 1) || h->next_id < -1)
+		violation(ck, "I9: limits out of range (shmmni %u, "
+			  "shm_rmid_forced %d, shm_next_id %d)", h->shmmni,
+			  h->rmid_forced, h->next_id);
+	if (h->task_hwm > USHM_TASKS)
+		violation(ck, "I8: task high water mark %u out of range",
+			  h->task_hwm);
+}
+
+/* I10: files and slots, one to one. */
+static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
+			int *fixed)
+{
+	struct ushm_hdr *h = ns->hdr;
+	int fd = dup(ns->segfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		violation(ck, "I10: cannot list %s/segments", ns->path);
+		return;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		unsigned key;
+		int id, n = 0;
+		bool ok = false;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (sscanf(e->d_name, "SYSV%8x.%d%n", &key, &id, &n) == 2 &&
+		    e->d_name[n] == '\0' && id >= 0) {
+			struct ushm_slot *s = ushm__slot(h, ushm__id_idx(id));
+
+			ok = s->state == SLOT_LIVE &&
+			     s->seq == ushm__id_seq(id) &&
+			     (uint32_t)s->orig_key == key;
+		}
+		if (ok)
+			continue;
+		violation(ck, "I10: %s/segments/%s belongs to no segment",
+			  ns->path, e->d_name);
+		if (fix && ushm__os_unlinkat(ns->segfd, e->d_name, 0) == 0)
+			(*fixed)++;
+	}
+	closedir(d);
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+		char name[64];
+		struct stat st;
+		int id;
+
+		if (s->state != SLOT_LIVE || s->seq >= USHM_SEQ_LIMIT)
+			continue;
+		id = ushm__id(i, s->seq);
+		ushm__seg_name(name, sizeof(name), s->orig_key, id);
+		if (ushm__os_fstatat(ns->segfd, name, &st,
+				     AT_SYMLINK_NOFOLLOW) < 0) {
+			violation(ck, "I10: id %d: its file %s is missing", id,
+				  name);
+			if (fix) {
+				uint64_t ino;
+
+				/* The data is gone; the id stays usable. */
+				if (!ushm__seg_create(ns, s->orig_key, id,
+						      s->mode & 0777,
+						      ushm__seg_maplen(s),
+						      &ino)) {
+					s->ino = ino;
+					(*fixed)++;
+				}
+			}
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_ino != s->ino ||
+		    (uint64_t)st.st_size != ushm__seg_maplen(s)) {
+			violation(ck, "I10: id %d: %s is not the file it was "
+				  "created as (type, inode or size differ)", id,
+				  name);
+			if (fix && S_ISREG(st.st_mode)) {
+				s->ino = st.st_ino;
+				(*fixed)++;
+			}
+		}
+	}
+}
+
+int ushm__check_locked(struct ushm_ns *ns,
+		       void (*report)(void *ctx, const char *line), void *ctx)
+{
+	struct checker ck = { report, ctx, 0 };
+
+	check_header(ns->hdr, &ck);
+	check_slots(ns->hdr, &ck);
+	check_keyidx(ns->hdr, &ck);
+	check_atts(ns->hdr, &ck);
+	if (ns->segfd >= 0)
+		check_files(ns, &ck, false, NULL);
+	return ck.n;
+}
+
+int ushm_check(void (*report)(void *ctx, const char *line), void *ctx)
+{
+	int err = 0, n;
+	struct ushm_ns *ns = ushm__ns(&err);
+
+	ushm__clearerr();
+	if (!ns) {
+		errno = -err;
+		return -1;
+	}
+	if ((err = ushm__lock(ns)) != 0) {
+		errno = -err;
+		return -1;
+	}
+	n = ushm__check_locked(ns, report, ctx);
+	ushm__unlock(ns);
+	return n;
+}
+
+int ushm_repair(void)
+{
+	int err = 0, fixed;
+	struct ushm_ns *ns = ushm__ns(&err);
+	struct checker ck = { NULL, NULL, 0 };
+
+	ushm__clearerr();
+	if (!ns) {
+		errno = -err;
+		return -1;
+	}
+	if ((err = ushm__lock(ns)) != 0) {
+		errno = -err;
+		return -1;
+	}
+	fixed = ushm__recover_locked(ns, true);
+	ushm__reap_all_locked(ns);
+	ushm__wbegin(ns->hdr);
+	check_files(ns, &ck, true, &fixed);
+	ushm__wend(ns->hdr);
+	ushm__unlock(ns);
+	return fixed;
+}

@@ -1,0 +1,208 @@
+/*
+ * internal.h - what the library's files share.  Not installed.
+ *
+ * Naming: ushm_* is public, ushm__* is internal but not static, a
+ * function whose name ends in _locked expects the caller to hold the
+ * registry lock (hdr->lock) and asserts it.
+ *
+ * Errors: internal functions return 0 or a negative errno; the public
+ * entry points turn that into -1 and errno once.
+ */
+#ifndef USHM_INTERNAL_H
+#define USHM_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout.h"
+#include "os.h"
+
+/* ---- namespaces (namespace.c, registry.c) ---- */
+
+/* An open namespace.  Immutable once published in ushm__p.ns, except the
+ * registry contents, which hdr->lock protects. */
+struct ushm_ns {
+	char path[PATH_MAX];
+	int dirfd;		/* the namespace directory */
+	int segfd;		/* its segments/ subdirectory */
+	int regfd;		/* the registry file (to grow its tables) */
+	int lockfd;		/* lock file: our task byte + probing others */
+	struct ushm_hdr *hdr;	/* the registry, mapped MAP_SHARED */
+	size_t maplen;
+	uid_t owner;		/* the directory's owner */
+	bool shared;		/* sticky, for several users */
+};
+
+/* This process's record of one of its attachments. */
+struct ushm_local {
+	uintptr_t addr;
+	size_t len;
+	uint32_t rec;		/* attachment record index */
+	uint32_t slot, seq;
+	uint32_t child_rec;	/* copy made for a forking child, or ~0 */
+};
+
+/*
+ * The process's state.  init_lock (a process-private mutex) protects ns
+ * while it is opened or switched; ns is then read without it.  The task
+ * and the locals table are protected by the registry lock of ns (they
+ * change only together with the registry).
+ */
+struct ushm_proc {
+	pthread_mutex_t init_lock;
+	struct ushm_ns *ns;
+	int32_t task;		/* our task index, -1 if not registered */
+	uint32_t task_gen;
+	pid_t pid;		/* getpid(), refreshed in a forked child */
+	struct ushm_local *locals;
+	size_t nlocals, caplocals;
+	int embryo;		/* task made for the child of a fork, or -1 */
+	int embryo_fd;		/* the lock fd holding the embryo's byte */
+};
+extern struct ushm_proc ushm__p;
+
+/* The namespace in use, opening the default one on first use.  Returns
+ * NULL with *err set (negative errno) if it cannot be used. */
+struct ushm_ns *ushm__ns(int *err);
+int ushm__ns_open(const char *path, int create_mode, struct ushm_ns **out);
+void ushm__ns_close(struct ushm_ns *ns);
+int ushm__registry_open(struct ushm_ns *ns);
+
+/* ---- the registry lock (registry.c) ---- */
+int ushm__lock(struct ushm_ns *ns);	/* 0 or -EUCLEAN */
+void ushm__unlock(struct ushm_ns *ns);
+void ushm__assert_locked(struct ushm_ns *ns);
+#define USHM_ASSERT_LOCKED(ns) ushm__assert_locked(ns)
+
+/* Publish changes that lock-free readers look at (hdr->gen odd/even). */
+static inline void ushm__wbegin(struct ushm_hdr *h)
+{
+	__atomic_store_n(&h->gen, h->gen + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void ushm__wend(struct ushm_hdr *h)
+{
+	__atomic_store_n(&h->gen, h->gen + 1, __ATOMIC_RELEASE);
+}
+static inline uint64_t ushm__rbegin(const struct ushm_hdr *h)
+{
+	return __atomic_load_n(&h->gen, __ATOMIC_ACQUIRE);
+}
+static inline bool ushm__rretry(const struct ushm_hdr *h, uint64_t g)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (g & 1) || __atomic_load_n(&h->gen, __ATOMIC_RELAXED) != g;
+}
+/* Copy a table entry that a writer may be changing; validate afterwards
+ * with ushm__rretry(). */
+void ushm__rcopy(void *dst, const void *src, size_t len);
+
+/* Tables. */
+static inline struct ushm_slot *ushm__slot(struct ushm_hdr *h, uint32_t i)
+{
+	return (struct ushm_slot *)((char *)h + h->off_slots) + i;
+}
+static inline struct ushm_keyent *ushm__keyidx(struct ushm_hdr *h)
+{
+	return (struct ushm_keyent *)((char *)h + h->off_keyidx);
+}
+static inline struct ushm_task *ushm__task(struct ushm_hdr *h, uint32_t i)
+{
+	return (struct ushm_task *)((char *)h + h->off_tasks) + i;
+}
+static inline struct ushm_att *ushm__att(struct ushm_hdr *h, uint32_t i)
+{
+	return (struct ushm_att *)((char *)h + h->off_atts) + i;
+}
+
+/* Ids, as ipc/util.h builds them. */
+static inline int ushm__id(uint32_t idx, uint32_t seq)
+{
+	return (int)(seq * USHM_SEQ_MULT + idx);
+}
+static inline uint32_t ushm__id_idx(int id)
+{
+	return (uint32_t)id & (USHM_SEQ_MULT - 1);
+}
+static inline uint32_t ushm__id_seq(int id)
+{
+	return (uint32_t)id / USHM_SEQ_MULT;
+}
+
+/* Key index (registry.c).  Callers hold the lock and a write section. */
+int32_t ushm__key_find(struct ushm_hdr *h, int32_t key);	/* lock-free */
+void ushm__key_insert_locked(struct ushm_ns *ns, int32_t key, uint32_t idx);
+void ushm__key_remove_locked(struct ushm_ns *ns, int32_t key, uint32_t idx);
+void ushm__key_rebuild_locked(struct ushm_ns *ns);
+
+/* Derived counters and lists, recomputed from primary data. */
+void ushm__recount_locked(struct ushm_ns *ns);
+
+/* Repair after a dead lock owner or for `ushm repair`; returns the number
+ * of things fixed. */
+int ushm__recover_locked(struct ushm_ns *ns, bool thorough);
+
+/* Invariant checker (check.c). */
+int ushm__check_locked(struct ushm_ns *ns,
+		       void (*report)(void *ctx, const char *line), void *ctx);
+
+/* ---- segment files (segfile.c) ---- */
+void ushm__seg_name(char *buf, size_t len, int32_t orig_key, int id);
+int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
+		     uint64_t len, uint64_t *ino);
+int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
+		   uint32_t idx, int flags);
+int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id);
+uint64_t ushm__seg_maplen(const struct ushm_slot *s);
+void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
+			  uint32_t idx);
+long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
+			uint32_t idx);
+
+/* ---- credentials and permissions (cred.c) ---- */
+struct ushm_cred {
+	uid_t euid, ruid;
+	gid_t fsgid;
+	int ngroups;
+	gid_t groups[64];
+	bool more_groups;	/* more than fit: ask the kernel */
+};
+const struct ushm_cred *ushm__cred(void);
+bool ushm__in_group(const struct ushm_cred *c, gid_t g);
+bool ushm__capable(int cap);
+/* ipcperms(): 0 or -EACCES; flag's rwx triplets are unioned. */
+int ushm__ipcperms(const struct ushm_slot *s, int flag);
+bool ushm__owner_or_creator(const struct ushm_slot *s);
+
+/* ---- tasks (task.c) ---- */
+int ushm__task_register_locked(struct ushm_ns *ns);
+bool ushm__task_alive(struct ushm_ns *ns, uint32_t t);
+int ushm__reap_all_locked(struct ushm_ns *ns);
+int ushm__reap_slot_locked(struct ushm_ns *ns, uint32_t idx);
+bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
+			   uint32_t idx);
+void ushm__task_fork_init(void);
+void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t);
+void ushm__lock_forget(void);
+
+/* ---- segments (shm.c) ---- */
+void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);
+void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
+			     int64_t now);
+bool ushm__may_destroy(const struct ushm_hdr *h, const struct ushm_slot *s);
+int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out);
+void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec,
+			   uint32_t task, uint32_t idx, uintptr_t addr,
+			   size_t len, uint32_t pieces, int shmflg);
+
+/* ---- environment error messages (errmsg.c) ---- */
+void ushm__seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ushm__clearerr(void);
+
+int64_t ushm__now(void);
+
+#endif

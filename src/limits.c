@@ -1,0 +1,182 @@
+/*
+ * limits.c - the namespace's sysctls (ipc/ipc_sysctl.c): shmmax, shmall,
+ * shmmni, shm_rmid_forced and shm_next_id, read and written as the text
+ * of /proc/sys/kernel/<name>.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "ushm.h"
+
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
+
+enum lim { L_SHMMAX, L_SHMALL, L_SHMMNI, L_RMID_FORCED, L_NEXT_ID, L_N };
+static const char *const lim_names[L_N] = {
+	"shmmax", "shmall", "shmmni", "shm_rmid_forced", "shm_next_id",
+};
+
+static int lim_find(const char *name)
+{
+	for (int i = 0; name && i < L_N; i++)
+		if (!strcmp(name, lim_names[i]))
+			return i;
+	return -1;
+}
+
+int ushm_limit_get(const char *name, char *buf, size_t len)
+{
+	int err = 0, l = lim_find(name), n = 0;
+	struct ushm_ns *ns;
+	struct ushm_hdr *h;
+
+	ushm__clearerr();
+	if (l < 0) {
+		ushm__seterr("no limit named %s", name ? name : "(null)");
+		errno = ENOENT;
+		return -1;
+	}
+	if (!(ns = ushm__ns(&err))) {
+		errno = -err;
+		return -1;
+	}
+	h = ns->hdr;
+	switch (l) {
+	case L_SHMMAX:
+		n = snprintf(buf, len, "%llu", (unsigned long long)
+			     __atomic_load_n(&h->shmmax, __ATOMIC_RELAXED));
+		break;
+	case L_SHMALL:
+		n = snprintf(buf, len, "%llu", (unsigned long long)
+			     __atomic_load_n(&h->shmall, __ATOMIC_RELAXED));
+		break;
+	case L_SHMMNI:
+		n = snprintf(buf, len, "%u",
+			     __atomic_load_n(&h->shmmni, __ATOMIC_RELAXED));
+		break;
+	case L_RMID_FORCED:
+		n = snprintf(buf, len, "%d", __atomic_load_n(&h->rmid_forced,
+							      __ATOMIC_RELAXED));
+		break;
+	case L_NEXT_ID:
+		n = snprintf(buf, len, "%d",
+			     __atomic_load_n(&h->next_id, __ATOMIC_RELAXED));
+		break;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
+/* proc_get_long(): optional blanks, an optional sign, a number in C
+ * notation (base 0), optional trailing blanks.  Anything else: EINVAL. */
+static int parse(const char *text, bool *neg, unsigned long long *v)
+{
+	const char *p = text;
+	char *end;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	*neg = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(p, &end, 0);
+	if (errno)
+		return -EINVAL;
+	while (isspace((unsigned char)*end))
+		end++;
+	return *end ? -EINVAL : 0;
+}
+
+/* shm_destroy_orphaned(): segments whose creator is gone and that nobody
+ * has attached. */
+static void destroy_orphans_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+
+	ushm__reap_all_locked(ns);
+	for (int32_t i = 0; i <= h->max_idx; i++) {
+		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
+
+		if (s->state == SLOT_LIVE && s->creator_task == 0 &&
+		    ushm__may_destroy(h, s))
+			ushm__destroy_locked(ns, (uint32_t)i);
+	}
+}
+
+int ushm_limit_set(const char *name, const char *text)
+{
+	int err = 0, l = lim_find(name), r = 0;
+	const struct ushm_cred *c;
+	unsigned long long v;
+	struct ushm_ns *ns;
+	struct ushm_hdr *h;
+	bool neg;
+
+	ushm__clearerr();
+	if (l < 0) {
+		ushm__seterr("no limit named %s", name ? name : "(null)");
+		errno = ENOENT;
+		return -1;
+	}
+	if (!(ns = ushm__ns(&err))) {
+		errno = -err;
+		return -1;
+	}
+	c = ushm__cred();
+	/* Root owns /proc/sys/kernel; a namespace's owner owns its own. */
+	if (c->euid != 0 && c->euid != ns->owner)
+		return errno = EACCES, -1;
+	if (l == L_NEXT_ID && !ushm__capable(CAP_SYS_ADMIN) &&
+	    !ushm__capable(CAP_CHECKPOINT_RESTORE))
+		return errno = EACCES, -1;
+	if (!text || parse(text, &neg, &v))
+		return errno = EINVAL, -1;
+	switch (l) {
+	case L_SHMMAX:
+	case L_SHMALL:
+		if (neg && v)
+			return errno = EINVAL, -1;
+		break;
+	case L_SHMMNI:
+		if (neg || v > USHM_MAX_SHMMNI)
+			return errno = EINVAL, -1;
+		break;
+	case L_RMID_FORCED:
+		if (neg || v > 1)
+			return errno = EINVAL, -1;
+		break;
+	case L_NEXT_ID:
+		if (neg || v > INT_MAX)
+			return errno = EINVAL, -1;
+		break;
+	}
+	h = ns->hdr;
+	if ((r = ushm__lock(ns)) != 0)
+		return errno = -r, -1;
+	ushm__wbegin(h);
+	switch (l) {
+	case L_SHMMAX: h->shmmax = v; break;
+	case L_SHMALL: h->shmall = v; break;
+	case L_SHMMNI: h->shmmni = (uint32_t)v; break;
+	case L_RMID_FORCED: h->rmid_forced = (int32_t)v; break;
+	case L_NEXT_ID: h->next_id = (int32_t)v; break;
+	}
+	ushm__wend(h);
+	if (l == L_RMID_FORCED && v == 1)
+		destroy_orphans_locked(ns);
+	ushm__unlock(ns);
+	return 0;
+}

@@ -1,0 +1,335 @@
+/*
+ * os.c - the library's system calls, behind one seam (see os.h).
+ *
+ * Fault injection state is process-wide and meant for single-threaded
+ * tests; it is read with relaxed atomics so that threads using the library
+ * at the same time do not race on it.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static const char *const call_names[OS_NCALLS] = {
+	[OS_OPENAT] = "openat", [OS_CLOSE] = "close", [OS_FSTAT] = "fstat",
+	[OS_FSTATAT] = "fstatat", [OS_FTRUNCATE] = "ftruncate",
+	[OS_FALLOCATE] = "fallocate", [OS_FCHMOD] = "fchmod",
+	[OS_FCHOWN] = "fchown", [OS_MMAP] = "mmap", [OS_MUNMAP] = "munmap",
+	[OS_MKDIRAT] = "mkdirat", [OS_UNLINKAT] = "unlinkat",
+	[OS_LINKAT] = "linkat", [OS_LOCK] = "lock", [OS_FSTATFS] = "fstatfs",
+	[OS_MREMAP] = "mremap", [OS_MPROTECT] = "mprotect", [OS_COPY] = "copy",
+};
+
+/* Armed faults: call fails when its countdown reaches 1, for repeat calls. */
+static struct {
+	int countdown;
+	int err;
+	int repeat;
+} faults[OS_NCALLS];
+static int fault_armed;		/* any countdown set */
+static int fault_fired;
+
+const char *ushm__os_call_name(enum ushm_os_call call)
+{
+	return call < OS_NCALLS ? call_names[call] : "?";
+}
+
+int ushm__os_fault(enum ushm_os_call call, int nth, int err, int repeat)
+{
+	int fired = __atomic_load_n(&fault_fired, __ATOMIC_RELAXED);
+
+	if (call >= OS_NCALLS) {
+		memset(faults, 0, sizeof(faults));
+		__atomic_store_n(&fault_armed, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&fault_fired, 0, __ATOMIC_RELAXED);
+		return fired;
+	}
+	faults[call].countdown = nth;
+	faults[call].err = err;
+	faults[call].repeat = repeat > 0 ? repeat : 1;
+	__atomic_store_n(&fault_armed, 1, __ATOMIC_RELAXED);
+	return fired;
+}
+
+/* Returns the errno the call must fail with now, or 0. */
+static int fault(enum ushm_os_call call)
+{
+	if (!__atomic_load_n(&fault_armed, __ATOMIC_RELAXED))
+		return 0;
+	if (faults[call].countdown <= 0)
+		return 0;
+	if (faults[call].countdown > 1) {
+		faults[call].countdown--;
+		return 0;
+	}
+	if (--faults[call].repeat <= 0)
+		faults[call].countdown = 0;
+	__atomic_add_fetch(&fault_fired, 1, __ATOMIC_RELAXED);
+	return faults[call].err;
+}
+
+#define FAULT(call, fail)                                                  \
+	do {                                                               \
+		int e_ = fault(call);                                      \
+		if (e_) {                                                  \
+			errno = e_;                                        \
+			return fail;                                       \
+		}                                                          \
+	} while (0)
+
+int ushm__os_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	FAULT(OS_OPENAT, -1);
+	do
+		fd = openat(dirfd, path, flags, mode);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+int ushm__os_close(int fd)
+{
+	FAULT(OS_CLOSE, -1);
+	/* Linux closes the descriptor even when close() reports EINTR. */
+	return close(fd);
+}
+
+int ushm__os_fstat(int fd, struct stat *st)
+{
+	FAULT(OS_FSTAT, -1);
+	return fstat(fd, st);
+}
+
+int ushm__os_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	FAULT(OS_FSTATAT, -1);
+	return fstatat(dirfd, path, st, flags);
+}
+
+int ushm__os_ftruncate(int fd, off_t len)
+{
+	int r;
+
+	FAULT(OS_FTRUNCATE, -1);
+	do
+		r = ftruncate(fd, len);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int ushm__os_fallocate(int fd, off_t off, off_t len)
+{
+	int r;
+
+	FAULT(OS_FALLOCATE, -1);
+	do
+		r = fallocate(fd, 0, off, len);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int ushm__os_fchmod(int fd, mode_t mode)
+{
+	FAULT(OS_FCHMOD, -1);
+	return fchmod(fd, mode);
+}
+
+int ushm__os_fchown(int fd, uid_t uid, gid_t gid)
+{
+	FAULT(OS_FCHOWN, -1);
+	return fchown(fd, uid, gid);
+}
+
+int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode)
+{
+	FAULT(OS_FCHMOD, -1);
+	return fchmodat(dirfd, path, mode, 0);
+}
+
+int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid)
+{
+	FAULT(OS_FCHOWN, -1);
+	return fchownat(dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off)
+{
+	FAULT(OS_MMAP, MAP_FAILED);
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+int ushm__os_munmap(void *addr, size_t len)
+{
+	FAULT(OS_MUNMAP, -1);
+	return munmap(addr, len);
+}
+
+int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	FAULT(OS_MKDIRAT, -1);
+	return mkdirat(dirfd, path, mode);
+}
+
+int ushm__os_unlinkat(int dirfd, const char *path, int flags)
+{
+	FAULT(OS_UNLINKAT, -1);
+	return unlinkat(dirfd, path, flags);
+}
+
+int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
+		    const char *newpath)
+{
+	FAULT(OS_LINKAT, -1);
+	return linkat(olddirfd, oldpath, newdirfd, newpath, 0);
+}
+
+int ushm__os_fstatfs(int fd, struct statfs *st)
+{
+	FAULT(OS_FSTATFS, -1);
+	return fstatfs(fd, st);
+}
+
+static int ofd_lock(int fd, int cmd, short type, off_t byte,
+		    struct flock *fl)
+{
+	int r;
+
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = byte;
+	fl->l_len = 1;
+	do
+		r = fcntl(fd, cmd, fl);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int ushm__os_lock_byte(int fd, off_t byte)
+{
+	struct flock fl;
+
+	FAULT(OS_LOCK, -1);
+	return ofd_lock(fd, F_OFD_SETLK, F_WRLCK, byte, &fl);
+}
+
+int ushm__os_unlock_byte(int fd, off_t byte)
+{
+	struct flock fl;
+
+	return ofd_lock(fd, F_OFD_SETLK, F_UNLCK, byte, &fl);
+}
+
+int ushm__os_byte_locked(int fd, off_t byte)
+{
+	struct flock fl;
+
+	FAULT(OS_LOCK, -1);
+	if (ofd_lock(fd, F_OFD_GETLK, F_WRLCK, byte, &fl) < 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+
+/*
+ * Buffers on the calling thread's stack, between this frame and the top
+ * of the stack, are known to be mapped and writable: they are copied
+ * directly.  Anything else goes through the kernel, which reports EFAULT
+ * where a plain copy would raise SIGSEGV.
+ */
+static __thread uintptr_t stack_top;
+
+static int on_my_stack(const void *p, size_t len)
+{
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t a = (uintptr_t)p;
+
+	if (!stack_top) {
+		pthread_attr_t at;
+		void *base;
+		size_t size;
+
+		if (pthread_getattr_np(pthread_self(), &at) != 0)
+			return 0;
+		if (pthread_attr_getstack(&at, &base, &size) == 0)
+			stack_top = (uintptr_t)base + size;
+		pthread_attr_destroy(&at);
+	}
+	return a >= lo && a + len >= a && a + len <= stack_top;
+}
+
+/* The slow path: process_vm_{read,write}v on ourselves, or, where a
+ * sandbox refuses that, a pipe (read(2) into a bad buffer gives EFAULT). */
+static int kernel_copy(void *dst, const void *src, size_t len, int out)
+{
+	struct iovec local, remote;
+	int p[2];
+	ssize_t n;
+
+	local.iov_base = out ? (void *)src : dst;
+	local.iov_len = len;
+	remote.iov_base = out ? dst : (void *)src;
+	remote.iov_len = len;
+	n = out ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
+		: process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || errno == EFAULT) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	n = write(p[1], src, len);
+	if (n == (ssize_t)len)
+		n = read(p[0], dst, len);
+	close(p[0]);
+	close(p[1]);
+	if (n != (ssize_t)len) {
+		errno = EFAULT;
+		return -1;
+	}
+	return 0;
+}
+
+static int bad_user_range(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	/* NULL page, the kernel half, and wrap-around: EFAULT at once. */
+	return a < 4096 || a + len < a || a + len > 0x800000000000UL;
+}
+
+int ushm__os_copy_out(void *dst, const void *src, size_t len)
+{
+	FAULT(OS_COPY, -1);
+	if (bad_user_range(dst, len)) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (on_my_stack(dst, len)) {
+		memcpy(dst, src, len);
+		return 0;
+	}
+	return kernel_copy(dst, src, len, 1);
+}
+
+int ushm__os_copy_in(void *dst, const void *src, size_t len)
+{
+	FAULT(OS_COPY, -1);
+	if (bad_user_range(src, len)) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (on_my_stack(src, len)) {
+		memcpy(dst, src, len);
+		return 0;
+	}
+	return kernel_copy(dst, src, len, 0);
+}

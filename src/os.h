@@ -1,0 +1,67 @@
+/*
+ * os.h - every operating-system call the library makes, in one place.
+ *
+ * The library calls these rather than the C library, so that there is one
+ * seam where tests can make any call fail (see ushm__os_fault) and one
+ * place that deals with EINTR.  Each returns what the system call returns;
+ * on failure -1 with errno set (mmap: MAP_FAILED).
+ */
+#ifndef USHM_OS_H
+#define USHM_OS_H
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <stddef.h>
+
+/* The calls that can be made to fail, by name in tests. */
+enum ushm_os_call {
+	OS_OPENAT, OS_CLOSE, OS_FSTAT, OS_FSTATAT, OS_FTRUNCATE, OS_FALLOCATE,
+	OS_FCHMOD, OS_FCHOWN, OS_MMAP, OS_MUNMAP, OS_MKDIRAT, OS_UNLINKAT,
+	OS_LINKAT, OS_LOCK, OS_FSTATFS, OS_MREMAP, OS_MPROTECT, OS_COPY,
+	OS_NCALLS
+};
+
+int ushm__os_openat(int dirfd, const char *path, int flags, mode_t mode);
+int ushm__os_close(int fd);
+int ushm__os_fstat(int fd, struct stat *st);
+int ushm__os_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int ushm__os_ftruncate(int fd, off_t len);
+int ushm__os_fallocate(int fd, off_t off, off_t len);
+int ushm__os_fchmod(int fd, mode_t mode);
+int ushm__os_fchown(int fd, uid_t uid, gid_t gid);
+int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode);
+int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid);
+void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off);
+int ushm__os_munmap(void *addr, size_t len);
+int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode);
+int ushm__os_unlinkat(int dirfd, const char *path, int flags);
+int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
+		    const char *newpath);
+int ushm__os_fstatfs(int fd, struct statfs *st);
+
+/* OFD locks on one byte: set (F_WRLCK, non-blocking), release, or test
+ * whether another open file description holds it (1 held, 0 free). */
+int ushm__os_lock_byte(int fd, off_t byte);
+int ushm__os_unlock_byte(int fd, off_t byte);
+int ushm__os_byte_locked(int fd, off_t byte);
+
+/* Copy between this process's memory and a caller's buffer, failing with
+ * EFAULT (never a signal) when the buffer is not accessible. */
+int ushm__os_copy_out(void *dst, const void *src, size_t len);
+int ushm__os_copy_in(void *dst, const void *src, size_t len);
+
+/*
+ * Fault injection, for tests: the NTH next call (1 = the very next one)
+ * of CALL fails with ERR, and so do the REPEAT - 1 calls after it.  ERR
+ * may be EINTR, which the wrappers that retry on EINTR must survive.
+ * ushm__os_fault(OS_NCALLS, 0, 0, 0) clears every fault.  Returns how
+ * many times a fault has fired since the last clear.
+ */
+int ushm__os_fault(enum ushm_os_call call, int nth, int err, int repeat);
+const char *ushm__os_call_name(enum ushm_os_call call);
+
+#endif

@@ -1,0 +1,710 @@
+/*
+ * registry.c - the registry file of a namespace: creating, validating and
+ * mapping it, its lock and the repair that follows a dead lock owner, and
+ * the key index.  The counterpart of ipc/util.c.
+ *
+ * Locking scheme (see also layout.h):
+ *
+ *   hdr->lock   robust, process-shared mutex.  Protects every mutable
+ *               header field and every slot, key index entry, task and
+ *               attachment record.  Taken by every call that changes the
+ *               registry, and by readers that must reap dead tasks.
+ *               Never held while waiting for anything but the kernel.
+ *   hdr->gen    sequence counter for lock-free readers.  Writers (holding
+ *               hdr->lock) make it odd around each change that such
+ *               readers look at: slot fields, key index entries, slot
+ *               attachment lists.
+ *
+ * Crash safety.  A process can die at any instant, also while it holds
+ * hdr->lock.  The next process to lock gets EOWNERDEAD and calls
+ * ushm__recover_locked() before anything else.  That works because every
+ * mutation keeps these rules (the invariants of docs/INVARIANTS.md):
+ *
+ *   R1  Primary data is the slot states and fields, the task states and
+ *       the attachment records.  Everything else (the key index, in_use,
+ *       shm_tot, max_idx, nattch, the slot attachment lists, task natt)
+ *       is derived, and recovery recomputes it from the primary data.
+ *   R2  A slot becomes LIVE in a single store, after its file exists at
+ *       full size; a half-made segment is CREATING, which no lookup sees
+ *       and which recovery undoes (unlinks the file, frees the slot).
+ *   R3  A slot leaves LIVE in a single store (to DESTROYING) before its
+ *       file is unlinked; recovery finishes what DESTROYING started.
+ *   R4  The allocator state that a creation installs is written to the
+ *       intent journal before the slot becomes LIVE, and recovery
+ *       installs it if the slot is LIVE (so ids follow the kernel's
+ *       sequence even across a crash at that instant).
+ *   R5  Attachment records of a process that died are dropped by reaping
+ *       (task.c), which recovery does not need to special-case: the dead
+ *       lock owner is just one more dead task.
+ *   R6  gen is made even by recovery.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define REGISTRY_NAME	"registry"
+#define LOCKFILE_NAME	"lock"
+#define SEGDIR_NAME	"segments"
+
+/* Expected geometry, the only one this library reads. */
+static void geometry(struct ushm_hdr *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->magic = USHM_MAGIC;
+	g->version = USHM_LAYOUT_VERSION;
+	g->hdr_size = sizeof(struct ushm_hdr);
+	g->nslots = USHM_SLOTS;
+	g->nkeyidx = USHM_KEYIDX;
+	g->ntasks = USHM_TASKS;
+	g->natts = USHM_ATTS;
+	g->off_slots = USHM_PAGE;
+	g->off_keyidx = g->off_slots + (uint64_t)USHM_SLOTS *
+					   sizeof(struct ushm_slot);
+	g->off_tasks = g->off_keyidx + (uint64_t)USHM_KEYIDX *
+					    sizeof(struct ushm_keyent);
+	g->off_atts = g->off_tasks + (uint64_t)USHM_TASKS *
+					  sizeof(struct ushm_task);
+	g->file_size = g->off_atts + (uint64_t)USHM_ATTS *
+					  sizeof(struct ushm_att);
+}
+
+/* Lock depth of this thread, for USHM_ASSERT_LOCKED. */
+static __thread int lock_depth;
+
+void ushm__assert_locked(struct ushm_ns *ns)
+{
+	(void)ns;
+	if (lock_depth <= 0)
+		__builtin_trap();	/* a library bug, never bad input */
+}
+
+void ushm__rcopy(void *dst, const void *src, size_t len)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+
+	for (size_t i = 0; i < len / 8; i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+/* ---- creating and opening ---- */
+
+static int init_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int r;
+
+	if ((r = pthread_mutexattr_init(&a)) != 0)
+		return -r;
+	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!r)
+		r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (!r)
+		r = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return -r;
+}
+
+/* Make a new registry under a temporary name and give it its name with
+ * link(2), which fails if another process got there first: so a registry
+ * is never seen half-initialised.  Returns 0, -EEXIST (lost the race:
+ * open the winner's) or another negative errno. */
+static int registry_create(struct ushm_ns *ns)
+{
+	static unsigned counter;
+	struct ushm_hdr g, *h;
+	char tmp[64];
+	int fd, r = 0;
+	mode_t mode = ns->shared ? 0666 : 0600;
+
+	geometry(&g);
+	snprintf(tmp, sizeof(tmp), "registry.new.%d.%u", (int)getpid(),
+		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	fd = ushm__os_openat(ns->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
+			     O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		r = -errno;
+		ushm__seterr("cannot create the registry in %s: %s", ns->path,
+			     strerror(errno));
+		return r;
+	}
+	/* Every page of the tables but the attachment records is allocated
+	 * now, so that touching one later can never raise SIGBUS on a full
+	 * filesystem; records are allocated in chunks as they are needed. */
+	if (ushm__os_fchmod(fd, mode) < 0 ||
+	    ushm__os_ftruncate(fd, (off_t)g.file_size) < 0 ||
+	    ushm__os_fallocate(fd, 0, (off_t)g.off_atts) < 0) {
+		r = -errno;
+		ushm__seterr("cannot size the registry in %s: %s", ns->path,
+			     strerror(errno));
+		goto out_unlink;
+	}
+	h = ushm__os_mmap(NULL, USHM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fd, 0);
+	if (h == MAP_FAILED) {
+		r = -errno;
+		ushm__seterr("cannot map the registry in %s: %s", ns->path,
+			     strerror(errno));
+		goto out_unlink;
+	}
+	*h = g;
+	h->shared = ns->shared;
+	h->shmmax = USHM_DFL_SHMMAX;
+	h->shmall = USHM_DFL_SHMALL;
+	h->shmmni = USHM_DFL_SHMMNI;
+	h->rmid_forced = 0;
+	h->next_id = -1;
+	h->max_idx = -1;
+	h->next_idx = 0;
+	h->last_idx = -1;
+	h->seq = 0;
+	r = init_mutex(&h->lock);
+	ushm__os_munmap(h, USHM_PAGE);
+	if (r) {
+		ushm__seterr("cannot initialise the registry lock: %s",
+			     strerror(-r));
+		goto out_unlink;
+	}
+	if (ushm__os_linkat(ns->dirfd, tmp, ns->dirfd, REGISTRY_NAME) < 0) {
+		r = -errno;
+		if (r != -EEXIST)
+			ushm__seterr("cannot publish the registry in %s: %s",
+				     ns->path, strerror(errno));
+	}
+out_unlink:
+	ushm__os_unlinkat(ns->dirfd, tmp, 0);
+	ushm__os_close(fd);
+	return r;
+}
+
+/* Refuse anything that is not exactly a registry of this layout.  H is a
+ * private copy of the header, ST the file's status. */
+static int registry_validate(struct ushm_ns *ns, const struct ushm_hdr *h,
+			     const struct stat *st)
+{
+	struct ushm_hdr g;
+
+	geometry(&g);
+	if (h->magic != USHM_MAGIC) {
+		ushm__seterr("%s/registry is not a ushm registry (bad magic)",
+			     ns->path);
+		return -EUCLEAN;
+	}
+	if (h->version != USHM_LAYOUT_VERSION) {
+		ushm__seterr("%s/registry has layout version %u; this library "
+			     "reads version %u", ns->path, h->version,
+			     USHM_LAYOUT_VERSION);
+		return -EUCLEAN;
+	}
+	if (h->hdr_size != g.hdr_size || h->nslots != g.nslots ||
+	    h->nkeyidx != g.nkeyidx || h->ntasks != g.ntasks ||
+	    h->natts != g.natts || h->off_slots != g.off_slots ||
+	    h->off_keyidx != g.off_keyidx || h->off_tasks != g.off_tasks ||
+	    h->off_atts != g.off_atts || h->file_size != g.file_size) {
+		ushm__seterr("%s/registry has a foreign geometry (tables or "
+			     "sizes differ from this library's)", ns->path);
+		return -EUCLEAN;
+	}
+	if ((uint64_t)st->st_size != h->file_size) {
+		ushm__seterr("%s/registry is %lld bytes, expected %llu: "
+			     "truncated or extended", ns->path,
+			     (long long)st->st_size,
+			     (unsigned long long)h->file_size);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static int open_lockfile(struct ushm_ns *ns)
+{
+	mode_t mode = ns->shared ? 0666 : 0600;
+	struct stat st;
+	int fd;
+
+	fd = ushm__os_openat(ns->dirfd, LOCKFILE_NAME, O_RDWR | O_CREAT |
+			     O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd >= 0) {
+		if (ushm__os_fchmod(fd, mode) < 0)
+			goto fail;
+	} else if (errno == EEXIST) {
+		fd = ushm__os_openat(ns->dirfd, LOCKFILE_NAME,
+				     O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+	}
+	if (fd < 0)
+		goto fail;
+	if (ushm__os_fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		ushm__os_close(fd);
+		ushm__seterr("%s/lock is not a regular file", ns->path);
+		return -EUCLEAN;
+	}
+	ns->lockfd = fd;
+	return 0;
+fail:
+	{
+		int e = errno;
+
+		if (fd >= 0)
+			ushm__os_close(fd);
+		ushm__seterr("cannot open %s/lock: %s", ns->path, strerror(e));
+		return -e;
+	}
+}
+
+/* The segments/ directory: made with the namespace, writable by all the
+ * namespace's users and not sticky (see segfile.c). */
+static int open_segdir(struct ushm_ns *ns)
+{
+	mode_t mode = ns->shared ? 0777 : 0700;
+	struct stat st;
+	int fd;
+
+	if (ushm__os_mkdirat(ns->dirfd, SEGDIR_NAME, 0700) == 0) {
+		if (fchmodat(ns->dirfd, SEGDIR_NAME, mode, 0) < 0)
+			goto fail;
+	} else if (errno != EEXIST) {
+		goto fail;
+	}
+	fd = ushm__os_openat(ns->dirfd, SEGDIR_NAME, O_RDONLY | O_DIRECTORY |
+			     O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (ushm__os_fstat(fd, &st) < 0) {
+		ushm__os_close(fd);
+		goto fail;
+	}
+	if (st.st_uid != ns->owner && st.st_uid != 0 && !ns->shared) {
+		ushm__os_close(fd);
+		ushm__seterr("%s/segments belongs to uid %u, not to the "
+			     "namespace's owner", ns->path,
+			     (unsigned)st.st_uid);
+		return -EACCES;
+	}
+	ns->segfd = fd;
+	return 0;
+fail:
+	{
+		int e = errno;
+
+		ushm__seterr("cannot open %s/segments: %s", ns->path,
+			     strerror(e));
+		return -e;
+	}
+}
+
+int ushm__registry_open(struct ushm_ns *ns)
+{
+	struct ushm_hdr h;
+	struct stat st;
+	void *map;
+	int fd, r;
+
+	for (int attempt = 0;; attempt++) {
+		fd = ushm__os_openat(ns->dirfd, REGISTRY_NAME,
+				     O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		if (fd >= 0)
+			break;
+		if (errno != ENOENT || attempt >= 3) {
+			r = -errno;
+			ushm__seterr("cannot open %s/registry: %s", ns->path,
+				     strerror(errno));
+			return r;
+		}
+		r = registry_create(ns);
+		if (r && r != -EEXIST)
+			return r;
+	}
+	if (ushm__os_fstat(fd, &st) < 0) {
+		r = -errno;
+		ushm__seterr("cannot stat %s/registry: %s", ns->path,
+			     strerror(errno));
+		goto out;
+	}
+	r = -EUCLEAN;
+	if (!S_ISREG(st.st_mode)) {
+		ushm__seterr("%s/registry is not a regular file", ns->path);
+		goto out;
+	}
+	if (!ns->shared && st.st_uid != ns->owner && st.st_uid != 0) {
+		ushm__seterr("%s/registry belongs to uid %u, not to the "
+			     "namespace's owner", ns->path,
+			     (unsigned)st.st_uid);
+		r = -EACCES;
+		goto out;
+	}
+	if (st.st_size < (off_t)sizeof(h) ||
+	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		ushm__seterr("%s/registry is truncated (%lld bytes)", ns->path,
+			     (long long)st.st_size);
+		goto out;
+	}
+	r = registry_validate(ns, &h, &st);
+	if (r)
+		goto out;
+	map = ushm__os_mmap(NULL, h.file_size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+		ushm__seterr("cannot map %s/registry: %s", ns->path,
+			     strerror(errno));
+		goto out;
+	}
+	ns->hdr = map;
+	ns->maplen = h.file_size;
+	r = open_lockfile(ns);
+	if (!r)
+		r = open_segdir(ns);
+	if (r) {
+		if (ns->lockfd >= 0)
+			ushm__os_close(ns->lockfd);
+		ns->lockfd = -1;
+		ushm__os_munmap(map, h.file_size);
+		ns->hdr = NULL;
+		goto out;
+	}
+	ns->regfd = fd;
+	return 0;
+out:
+	ushm__os_close(fd);
+	return r;
+}
+
+/* ---- the lock ---- */
+
+int ushm__lock(struct ushm_ns *ns)
+{
+	int r = pthread_mutex_lock(&ns->hdr->lock);
+
+	if (r == EOWNERDEAD) {
+		/* The previous owner died inside a critical section. */
+		lock_depth++;
+		ushm__recover_locked(ns, false);
+		ns->hdr->recoveries++;
+		pthread_mutex_consistent(&ns->hdr->lock);
+		return 0;
+	}
+	if (r != 0) {
+		ushm__seterr("the registry lock of %s is unusable (%s); "
+			     "`ushm repair` can reset it", ns->path,
+			     strerror(r));
+		return -EUCLEAN;
+	}
+	lock_depth++;
+	return 0;
+}
+
+/* In a forked child: the lock the parent's thread held is not ours. */
+void ushm__lock_forget(void)
+{
+	lock_depth = 0;
+}
+
+void ushm__unlock(struct ushm_ns *ns)
+{
+	lock_depth--;
+	pthread_mutex_unlock(&ns->hdr->lock);
+}
+
+/* ---- the key index ---- */
+
+static inline uint32_t key_hash(int32_t key)
+{
+	return ((uint32_t)key * 2654435761u) >> 16;	/* 16 bits */
+}
+
+static inline uint64_t keyent_load(const struct ushm_keyent *e)
+{
+	return __atomic_load_n((const uint64_t *)e, __ATOMIC_RELAXED);
+}
+
+static inline void keyent_store(struct ushm_keyent *e, int32_t key,
+				uint32_t ref)
+{
+	uint64_t v = (uint64_t)ref << 32 | (uint32_t)key;
+
+	__atomic_store_n((uint64_t *)e, v, __ATOMIC_RELAXED);
+}
+
+/* Lock-free: the caller validates what it finds under hdr->gen. */
+int32_t ushm__key_find(struct ushm_hdr *h, int32_t key)
+{
+	const struct ushm_keyent *t = ushm__keyidx(h);
+	uint32_t i = key_hash(key);
+
+	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
+		uint64_t e = keyent_load(&t[i]);
+		uint32_t ref = (uint32_t)(e >> 32);
+
+		if (ref == KEYENT_EMPTY)
+			return -1;
+		if (ref != KEYENT_TOMB && (int32_t)(uint32_t)e == key &&
+		    ref <= USHM_SLOTS)
+			return (int32_t)ref - 1;
+		i = (i + 1) & (USHM_KEYIDX - 1);
+	}
+	return -1;
+}
+
+void ushm__key_insert_locked(struct ushm_ns *ns, int32_t key, uint32_t idx)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_keyent *t = ushm__keyidx(h);
+	uint32_t i = key_hash(key);
+
+	USHM_ASSERT_LOCKED(ns);
+	/* At most 32768 keys in 65536 entries: a free entry exists. */
+	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
+		uint32_t ref = (uint32_t)(keyent_load(&t[i]) >> 32);
+
+		if (ref == KEYENT_EMPTY || ref == KEYENT_TOMB) {
+			if (ref == KEYENT_TOMB)
+				h->keyidx_tombs--;
+			keyent_store(&t[i], key, idx + 1);
+			return;
+		}
+		i = (i + 1) & (USHM_KEYIDX - 1);
+	}
+}
+
+void ushm__key_remove_locked(struct ushm_ns *ns, int32_t key, uint32_t idx)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_keyent *t = ushm__keyidx(h);
+	uint32_t i = key_hash(key);
+
+	USHM_ASSERT_LOCKED(ns);
+	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
+		uint64_t e = keyent_load(&t[i]);
+		uint32_t ref = (uint32_t)(e >> 32);
+
+		if (ref == KEYENT_EMPTY)
+			return;
+		if (ref == idx + 1 && (int32_t)(uint32_t)e == key) {
+			keyent_store(&t[i], 0, KEYENT_TOMB);
+			h->keyidx_tombs++;
+			break;
+		}
+		i = (i + 1) & (USHM_KEYIDX - 1);
+	}
+	/* Tombstones lengthen every probe: sweep them when they pile up. */
+	if (h->keyidx_tombs > USHM_KEYIDX / 4)
+		ushm__key_rebuild_locked(ns);
+}
+
+void ushm__key_rebuild_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_keyent *t = ushm__keyidx(h);
+
+	USHM_ASSERT_LOCKED(ns);
+	for (uint32_t i = 0; i < USHM_KEYIDX; i++)
+		keyent_store(&t[i], 0, KEYENT_EMPTY);
+	h->keyidx_tombs = 0;
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+
+		if (s->state != SLOT_LIVE || s->key == 0)
+			continue;
+		/* Two live slots with one key cannot arise from any sequence
+		 * of calls or crashes; if a damaged file has them, the later
+		 * one becomes private so that lookups stay unambiguous. */
+		if (ushm__key_find(h, s->key) >= 0)
+			s->key = 0;
+		else
+			ushm__key_insert_locked(ns, s->key, i);
+	}
+}
+
+/* ---- derived data ---- */
+
+void ushm__recount_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint32_t in_use = 0;
+	uint64_t tot = 0;
+	int32_t max = -1;
+
+	USHM_ASSERT_LOCKED(ns);
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+
+		if (s->state == SLOT_FREE)
+			continue;
+		in_use++;
+		tot += s->pages;
+		max = (int32_t)i;
+	}
+	h->in_use = in_use;
+	h->shm_tot = tot;
+	h->max_idx = max;
+}
+
+/* Rebuild the slot attachment lists, nattch and task natt from the
+ * records, dropping records that point nowhere.  Returns records dropped. */
+static int relink_atts_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint32_t hwm = 0;
+	int dropped = 0;
+
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		ushm__slot(h, i)->att_head = 0;
+		ushm__slot(h, i)->nattch = 0;
+	}
+	for (uint32_t t = 0; t < USHM_TASKS; t++)
+		ushm__task(h, t)->natt = 0;
+	if (h->att_hwm > USHM_ATTS)
+		h->att_hwm = USHM_ATTS;
+	if (h->att_alloc > USHM_ATTS)
+		h->att_alloc = USHM_ATTS;
+	for (uint32_t r = 0; r < h->att_hwm; r++) {
+		struct ushm_att *a = ushm__att(h, r);
+		struct ushm_slot *s;
+		struct ushm_task *t;
+
+		if (a->state == ATT_FREE)
+			continue;
+		if (a->state != ATT_LIVE || a->slot >= USHM_SLOTS ||
+		    a->task >= USHM_TASKS)
+			goto drop;
+		s = ushm__slot(h, a->slot);
+		t = ushm__task(h, a->task);
+		if (s->state != SLOT_LIVE || s->seq != a->seq ||
+		    t->state == TASK_FREE || t->state > TASK_EMBRYO)
+			goto drop;
+		a->prev = 0;
+		a->next = s->att_head;
+		if (s->att_head)
+			ushm__att(h, s->att_head - 1)->prev = r + 1;
+		s->att_head = r + 1;
+		s->nattch += a->pieces;
+		t->natt++;
+		hwm = r + 1;
+		continue;
+drop:
+		memset(a, 0, sizeof(*a));
+		dropped++;
+	}
+	h->att_hwm = hwm;
+	h->att_hint = 0;
+	return dropped;
+}
+
+/*
+ * Repair after the lock owner died (thorough = false), or for `ushm
+ * repair` (thorough = true: also fix values no crash can produce, and
+ * reconcile the directory with the slots).  Returns the number of fixes.
+ */
+int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
+{
+	struct ushm_hdr *h = ns->hdr;
+	int fixed = 0;
+
+	USHM_ASSERT_LOCKED(ns);
+	if (h->gen & 1) {
+		h->gen++;
+		fixed++;
+	}
+	ushm__wbegin(h);
+
+	/* R4: a creation that made its slot LIVE installs its ids. */
+	if (h->intent.op == INTENT_CREATE) {
+		if (h->intent.slot < USHM_SLOTS &&
+		    ushm__slot(h, h->intent.slot)->state == SLOT_LIVE) {
+			h->next_idx = h->intent.next_idx;
+			h->last_idx = h->intent.last_idx;
+			h->seq = h->intent.seq;
+			h->next_id = h->intent.next_id;
+		}
+		memset(&h->intent, 0, sizeof(h->intent));
+		fixed++;
+	}
+
+	/* R2, R3: undo half-made segments, finish half-destroyed ones. */
+	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		struct ushm_slot *s = ushm__slot(h, i);
+		bool bad = false;
+
+		if (s->state == SLOT_FREE)
+			continue;
+		if (s->state == SLOT_LIVE) {
+			if (thorough && (s->seq >= USHM_SEQ_LIMIT ||
+					 s->segsz == 0)) {
+				bad = true;
+			} else {
+				uint32_t m = s->mode & (USHM_MODE_PERMS |
+							USHM_MODE_DEST |
+							USHM_MODE_LOCKED);
+				uint64_t pages = (s->segsz + USHM_PAGE - 1) /
+						 USHM_PAGE;
+
+				if (m != s->mode || pages != s->pages) {
+					s->mode = m;
+					s->pages = pages;
+					fixed++;
+				}
+				/* RMID sets DEST, then the key to 0. */
+				if ((s->mode & USHM_MODE_DEST) && s->key) {
+					s->key = 0;
+					fixed++;
+				}
+				continue;
+			}
+		}
+		if (s->state == SLOT_CREATING || s->state == SLOT_DESTROYING ||
+		    bad || s->state > SLOT_DESTROYING) {
+			if (s->seq < USHM_SEQ_LIMIT)
+				ushm__seg_unlink(ns, s->orig_key,
+						 ushm__id(i, s->seq));
+			if (s->state == SLOT_DESTROYING)
+				h->destroyed++;
+			memset(s, 0, sizeof(*s));
+			fixed++;
+		}
+	}
+
+	for (uint32_t t = 0; t < USHM_TASKS; t++) {
+		struct ushm_task *k = ushm__task(h, t);
+
+		if (k->state > TASK_EMBRYO) {
+			memset(k, 0, sizeof(*k));
+			fixed++;
+		}
+	}
+	if (h->task_hwm > USHM_TASKS)
+		h->task_hwm = USHM_TASKS;
+
+	fixed += relink_atts_locked(ns);
+	ushm__key_rebuild_locked(ns);
+	ushm__recount_locked(ns);
+
+	if (thorough) {
+		if (h->shmmni > USHM_MAX_SHMMNI) {
+			h->shmmni = USHM_MAX_SHMMNI;
+			fixed++;
+		}
+		if (h->rmid_forced != 0 && h->rmid_forced != 1) {
+			h->rmid_forced = 1;
+			fixed++;
+		}
+		if (h->next_id < -1) {
+			h->next_id = -1;
+			fixed++;
+		}
+		if (h->next_idx < 0 || h->next_idx > USHM_SLOTS ||
+		    h->last_idx < -1 || h->last_idx >= USHM_SLOTS ||
+		    h->seq >= USHM_SEQ_LIMIT) {
+			h->next_idx = 0;
+			h->last_idx = -1;
+			h->seq %= USHM_SEQ_LIMIT;
+			fixed++;
+		}
+	}
+	ushm__wend(h);
+	return fixed;
+}

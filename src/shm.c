@@ -1,0 +1,684 @@
+/*
+ * shm.c - shmget, shmat and shmdt over the registry; the counterpart of
+ * ipc/shm.c (newseg, do_shmat, ksys_shmdt, shm_destroy).
+ *
+ * Every check runs in the kernel's order, so that when several things
+ * are wrong the caller gets the kernel's errno (SEMANTICS.md 2.11, 3.5).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ushm.h"
+
+#define SHM_HUGE_SHIFT_	26
+#define SHM_HUGE_MASK_	0x3f
+
+static inline int fail(int r)
+{
+	errno = -r;
+	return -1;
+}
+
+/* ---- attachment records ---- */
+
+/* Find a free record; allocate the pages of a new chunk of records
+ * before anything touches them, so that a full filesystem is ENOMEM
+ * here and never SIGBUS later. */
+int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint32_t r;
+
+	USHM_ASSERT_LOCKED(ns);
+	for (r = h->att_hint; r < h->att_hwm; r++)
+		if (ushm__att(h, r)->state == ATT_FREE)
+			goto found;
+	if (h->att_hwm < USHM_ATTS) {
+		r = h->att_hwm;
+		if (r >= h->att_alloc) {
+			off_t off = (off_t)(h->off_atts + (uint64_t)h->att_alloc *
+						       sizeof(struct ushm_att));
+
+			if (ushm__os_fallocate(ns->regfd, off, USHM_ATT_CHUNK *
+					       sizeof(struct ushm_att)) < 0)
+				return -ENOMEM;
+			h->att_alloc += USHM_ATT_CHUNK;
+		}
+		h->att_hwm = r + 1;
+		goto found;
+	}
+	for (r = 0; r < h->att_hint && r < USHM_ATTS; r++)
+		if (ushm__att(h, r)->state == ATT_FREE)
+			goto found;
+	ushm__seterr("the attachment table of %s is full (%d attachments)",
+		     ns->path, USHM_ATTS);
+	return -ENOMEM;
+found:
+	h->att_hint = r + 1;
+	*out = r;
+	return 0;
+}
+
+/* Make record REC a live attachment of slot IDX by TASK and count it. */
+void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec, uint32_t task,
+			   uint32_t idx, uintptr_t addr, size_t len,
+			   uint32_t pieces, int shmflg)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_slot *s = ushm__slot(h, idx);
+	struct ushm_att *a = ushm__att(h, rec);
+
+	USHM_ASSERT_LOCKED(ns);
+	ushm__wbegin(h);
+	a->task = task;
+	a->slot = idx;
+	a->seq = s->seq;
+	a->addr = addr;
+	a->len = len;
+	a->pieces = pieces;
+	a->shmflg = (uint32_t)shmflg & (SHM_RDONLY | SHM_EXEC);
+	a->prev = 0;
+	a->next = s->att_head;
+	a->state = ATT_LIVE;	/* the record is primary data: complete it first */
+	if (s->att_head)
+		ushm__att(h, s->att_head - 1)->prev = rec + 1;
+	s->att_head = rec + 1;
+	s->nattch += pieces;
+	ushm__task(h, task)->natt++;
+	ushm__wend(h);
+}
+
+bool ushm__may_destroy(const struct ushm_hdr *h, const struct ushm_slot *s)
+{
+	return s->nattch == 0 &&
+	       (h->rmid_forced || (s->mode & USHM_MODE_DEST));
+}
+
+/* Drop record REC as a detach by PID at NOW (shm_close), destroying the
+ * segment if that was its last attachment and it may go. */
+void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
+			     int64_t now)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_att *a = ushm__att(h, rec);
+	uint32_t idx = a->slot;
+	struct ushm_slot *s = ushm__slot(h, idx);
+
+	USHM_ASSERT_LOCKED(ns);
+	ushm__wbegin(h);
+	if (a->prev)
+		ushm__att(h, a->prev - 1)->next = a->next;
+	else
+		s->att_head = a->next;
+	if (a->next)
+		ushm__att(h, a->next - 1)->prev = a->prev;
+	s->nattch -= a->pieces <= s->nattch ? a->pieces : s->nattch;
+	s->dtime = now;
+	s->lpid = pid;
+	if (a->task < USHM_TASKS && ushm__task(h, a->task)->natt)
+		ushm__task(h, a->task)->natt--;
+	memset(a, 0, sizeof(*a));
+	if (rec < h->att_hint)
+		h->att_hint = rec;
+	ushm__wend(h);
+	if (ushm__may_destroy(h, s))
+		ushm__destroy_locked(ns, idx);
+}
+
+/* shm_destroy: the id, the key, the file and the accounting go. */
+void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_slot *s = ushm__slot(h, idx);
+	int id = ushm__id(idx, s->seq);
+
+	USHM_ASSERT_LOCKED(ns);
+	/* R3: leave LIVE in one store, then unlink; recovery finishes a
+	 * DESTROYING slot whose owner died in between. */
+	ushm__wbegin(h);
+	if (s->key)
+		ushm__key_remove_locked(ns, s->key, idx);
+	s->state = SLOT_DESTROYING;
+	ushm__wend(h);
+	ushm__seg_unlink(ns, s->orig_key, id);
+	ushm__wbegin(h);
+	h->in_use--;
+	h->shm_tot -= s->pages <= h->shm_tot ? s->pages : h->shm_tot;
+	memset(s, 0, sizeof(*s));
+	if ((int32_t)idx == h->max_idx) {
+		int32_t m = (int32_t)idx - 1;
+
+		while (m >= 0 && ushm__slot(h, (uint32_t)m)->state == SLOT_FREE)
+			m--;
+		h->max_idx = m;
+	}
+	h->destroyed++;
+	ushm__wend(h);
+}
+
+/* ---- shmget ---- */
+
+/* The checks on an existing key, in ipcget_public()'s order. */
+static int existing_checks(const struct ushm_slot *s, uint32_t idx,
+			   size_t size, int shmflg)
+{
+	if ((shmflg & IPC_CREAT) && (shmflg & IPC_EXCL))
+		return -EEXIST;
+	if (size > s->segsz)				/* shm_more_checks */
+		return -EINVAL;
+	if (ushm__ipcperms(s, shmflg))
+		return -EACCES;
+	return ushm__id(idx, s->seq);
+}
+
+#define LOCKLESS_TRIES	64
+#define NEED_LOCK	(-1000000)
+
+/*
+ * Look KEY up without the lock: no system call, no store.  Returns an id
+ * or negative errno, -ENOENT when the key does not exist, or NEED_LOCK
+ * when only the locked path can answer (a writer kept hdr->gen busy, or
+ * shm_rmid_forced makes the answer depend on dead processes).
+ */
+static int lookup_lockless(struct ushm_ns *ns, key_t key, size_t size,
+			   int shmflg)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_slot s;
+
+	for (int tries = 0; tries < LOCKLESS_TRIES; tries++) {
+		uint64_t g = ushm__rbegin(h);
+		int32_t idx;
+
+		if (g & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		idx = ushm__key_find(h, key);
+		if (idx < 0) {
+			if (ushm__rretry(h, g))
+				continue;
+			return -ENOENT;
+		}
+		ushm__rcopy(&s, ushm__slot(h, (uint32_t)idx), sizeof(s));
+		if (__atomic_load_n(&h->rmid_forced, __ATOMIC_RELAXED)) {
+			if (ushm__rretry(h, g))
+				continue;
+			return NEED_LOCK;
+		}
+		if (ushm__rretry(h, g))
+			continue;
+		if (s.state != SLOT_LIVE || s.key != key)
+			return NEED_LOCK;	/* damaged index: repair */
+		return existing_checks(&s, (uint32_t)idx, size, shmflg);
+	}
+	return NEED_LOCK;
+}
+
+/* Huge page sizes the machine offers, by log2 (SHM_HUGE_2MB, _1GB). */
+static bool huge_size_supported(int log2)
+{
+	char path[96];
+	struct stat st;
+
+	if (log2 == 0)
+		return true;	/* the default size */
+	if (log2 < 12 || log2 > 40)
+		return false;
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB",
+		 (1UL << log2) >> 10);
+	return stat(path, &st) == 0;
+}
+
+static long read_long_file(const char *path, long dflt)
+{
+	char buf[64];
+	int fd = ushm__os_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return dflt;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ushm__os_close(fd);
+	if (n <= 0)
+		return dflt;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Free huge pages not promised to anyone (HugePages_Free - _Rsvd). */
+static long huge_pages_available(void)
+{
+	long nr = read_long_file("/proc/sys/vm/nr_hugepages", 0);
+
+	/* Without reserved pages there is nothing to reserve from; with
+	 * some, the emulation does not track the kernel's reservations and
+	 * lets the filesystem check below decide. */
+	return nr;
+}
+
+/* hugetlb_file_setup's privilege rule: CAP_IPC_LOCK, or membership of
+ * vm.hugetlb_shm_group. */
+static bool can_do_hugetlb_shm(void)
+{
+	long g = read_long_file("/proc/sys/vm/hugetlb_shm_group", 0);
+
+	return ushm__capable(CAP_IPC_LOCK) ||
+	       ushm__in_group(ushm__cred(), (gid_t)g);
+}
+
+/* The kernel's ipc_idr_alloc: the index and sequence of a new id. */
+static int alloc_id_locked(struct ushm_hdr *h, uint32_t *idx_out,
+			   uint32_t *seq_out, struct ushm_intent *in)
+{
+	in->next_idx = h->next_idx;
+	in->last_idx = h->last_idx;
+	in->seq = h->seq;
+	in->next_id = h->next_id;
+	if (h->next_id >= 0) {
+		/* shm_next_id: that seq, the lowest free idx from there on;
+		 * the cyclic allocator is left alone (SEMANTICS 1.15-1.17). */
+		uint32_t want = ushm__id_idx(h->next_id);
+
+		for (uint32_t i = want; i < USHM_SLOTS; i++) {
+			if (ushm__slot(h, i)->state == SLOT_FREE) {
+				*idx_out = i;
+				*seq_out = ushm__id_seq(h->next_id);
+				in->next_id = -1;
+				return 0;
+			}
+		}
+		return -ENOSPC;
+	} else {
+		/* idr_alloc_cyclic over [0, R) from next (SEMANTICS 1.4). */
+		uint32_t n = h->in_use, r = n * 3 / 2;
+		uint32_t start = (uint32_t)h->next_idx, i;
+
+		if (r < 64)
+			r = 64;
+		if (r > USHM_SLOTS)
+			r = USHM_SLOTS;
+		for (i = start; i < r; i++)
+			if (ushm__slot(h, i)->state == SLOT_FREE)
+				goto found;
+		for (i = 0; i < r && i < start; i++)
+			if (ushm__slot(h, i)->state == SLOT_FREE)
+				goto found;
+		return -ENOSPC;
+found:
+		in->next_idx = (int32_t)i + 1;
+		if ((int32_t)i <= h->last_idx) {
+			in->seq = h->seq + 1;
+			if (in->seq >= USHM_SEQ_LIMIT)
+				in->seq = 0;
+		}
+		in->last_idx = (int32_t)i;
+		*idx_out = i;
+		*seq_out = in->seq;
+		return 0;
+	}
+}
+
+/* newseg(), with the checks in the kernel's order (SEMANTICS 2.11). */
+static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
+			 int shmflg)
+{
+	struct ushm_hdr *h = ns->hdr;
+	const struct ushm_cred *c;
+	struct ushm_intent in = { 0 };
+	struct ushm_slot *s;
+	uint64_t pages, maplen, ino = 0;
+	uint32_t idx, seq, flags = 0;
+	int r, id;
+
+	USHM_ASSERT_LOCKED(ns);
+	if (size < 1 || size > h->shmmax)
+		return -EINVAL;
+	pages = (size + USHM_PAGE - 1) / USHM_PAGE;
+	if (size + USHM_PAGE - 1 < size)
+		return -ENOSPC;			/* page count overflows */
+	if (h->shm_tot + pages < h->shm_tot ||
+	    h->shm_tot + pages > h->shmall) {
+		/* Dead processes may hold segments that are gone by now. */
+		if (!ushm__reap_all_locked(ns) ||
+		    h->shm_tot + pages < h->shm_tot ||
+		    h->shm_tot + pages > h->shmall)
+			return -ENOSPC;
+	}
+	maplen = pages * USHM_PAGE;
+	if (shmflg & SHM_HUGETLB) {
+		int log2 = (shmflg >> SHM_HUGE_SHIFT_) & SHM_HUGE_MASK_;
+
+		if (!huge_size_supported(log2))
+			return -EINVAL;
+		if (!can_do_hugetlb_shm())
+			return -EPERM;
+		maplen = (size + USHM_HUGEPAGE - 1) / USHM_HUGEPAGE *
+			 USHM_HUGEPAGE;
+		if (!(shmflg & SHM_NORESERVE) &&
+		    (uint64_t)huge_pages_available() * USHM_HUGEPAGE < maplen)
+			return -ENOMEM;
+		flags |= SEGF_HUGETLB;
+	} else {
+		struct statfs fs;
+
+		if (size > (size_t)LLONG_MAX)
+			return -EINVAL;		/* MAX_LFS_FILESIZE */
+		/* Commit accounting: what the filesystem can still hold
+		 * stands for what the kernel would let us commit. */
+		if (!(shmflg & SHM_NORESERVE) &&
+		    ushm__os_fstatfs(ns->segfd, &fs) == 0 &&
+		    maplen > (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize)
+			return -ENOMEM;
+	}
+	if (shmflg & SHM_NORESERVE)
+		flags |= SEGF_NORESERVE;
+	if (h->in_use >= h->shmmni || h->in_use >= USHM_SLOTS) {
+		if (!ushm__reap_all_locked(ns) || h->in_use >= h->shmmni ||
+		    h->in_use >= USHM_SLOTS)
+			return -ENOSPC;
+	}
+	r = ushm__task_register_locked(ns);	/* to be its creator */
+	if (r)
+		return r;
+	r = alloc_id_locked(h, &idx, &seq, &in);
+	if (r)
+		return r;
+	id = ushm__id(idx, seq);
+	c = ushm__cred();
+	s = ushm__slot(h, idx);
+
+	/* R2: CREATING until the file is complete; no lookup sees it. */
+	ushm__wbegin(h);
+	memset(s, 0, sizeof(*s));
+	s->seq = seq;
+	s->key = (int32_t)key;
+	s->orig_key = (int32_t)key;
+	s->uid = s->cuid = c->euid;
+	s->gid = s->cgid = c->fsgid;
+	s->mode = (uint32_t)shmflg & USHM_MODE_PERMS;
+	s->flags = flags;
+	s->segsz = size;
+	s->pages = pages;
+	s->ctime = ushm__now();
+	s->cpid = ushm__p.pid;
+	s->creator_task = (uint32_t)ushm__p.task + 1;
+	s->creator_gen = ushm__p.task_gen;
+	s->state = SLOT_CREATING;
+	ushm__wend(h);
+
+	r = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen, &ino);
+	if (r) {
+		ushm__wbegin(h);
+		memset(s, 0, sizeof(*s));
+		ushm__wend(h);
+		if (r == -EMFILE || r == -ENFILE || r == -ENOSPC ||
+		    r == -ENOMEM)
+			return r;
+		return r == -EFBIG ? -EINVAL : r;
+	}
+
+	/* Commit.  R4: the allocator state goes to the journal first, the
+	 * slot becomes LIVE in one store, then the derived data follows. */
+	ushm__wbegin(h);
+	s->ino = ino;
+	in.op = INTENT_CREATE;
+	in.slot = idx;
+	h->intent = in;
+	s->state = SLOT_LIVE;
+	if (key != IPC_PRIVATE)
+		ushm__key_insert_locked(ns, (int32_t)key, idx);
+	h->in_use++;
+	h->shm_tot += pages;
+	if ((int32_t)idx > h->max_idx)
+		h->max_idx = (int32_t)idx;
+	h->next_idx = in.next_idx;
+	h->last_idx = in.last_idx;
+	h->seq = in.seq;
+	h->next_id = in.next_id;
+	memset(&h->intent, 0, sizeof(h->intent));
+	ushm__wend(h);
+	return id;
+}
+
+static int shmget_locked(struct ushm_ns *ns, key_t key, size_t size,
+			 int shmflg)
+{
+	struct ushm_hdr *h = ns->hdr;
+
+	USHM_ASSERT_LOCKED(ns);
+	if (key != IPC_PRIVATE) {
+		int32_t idx = ushm__key_find(h, key);
+
+		if (idx >= 0 && h->rmid_forced &&
+		    ushm__reap_slot_locked(ns, (uint32_t)idx))
+			idx = ushm__key_find(h, key);
+		if (idx >= 0) {
+			struct ushm_slot *s = ushm__slot(h, (uint32_t)idx);
+
+			if (s->state == SLOT_LIVE && s->key == key)
+				return existing_checks(s, (uint32_t)idx, size,
+						       shmflg);
+			/* The index disagrees with the slot. */
+			ushm__wbegin(h);
+			ushm__key_rebuild_locked(ns);
+			ushm__wend(h);
+			return shmget_locked(ns, key, size, shmflg);
+		}
+		if (!(shmflg & IPC_CREAT))
+			return -ENOENT;
+	}
+	return newseg_locked(ns, key, size, shmflg);
+}
+
+int ushm_shmget(key_t key, size_t size, int shmflg)
+{
+	int err = 0, r;
+	struct ushm_ns *ns = ushm__ns(&err);
+
+	if (!ns)
+		return fail(err);
+	if (key != IPC_PRIVATE) {
+		r = lookup_lockless(ns, key, size, shmflg);
+		if (r != NEED_LOCK && (r != -ENOENT || !(shmflg & IPC_CREAT)))
+			return r < 0 ? fail(r) : r;
+	}
+	if ((r = ushm__lock(ns)) != 0)
+		return fail(r);
+	r = shmget_locked(ns, key, size, shmflg);
+	ushm__unlock(ns);
+	return r < 0 ? fail(r) : r;
+}
+
+/* ---- shmat ---- */
+
+static int local_add(uintptr_t addr, size_t len, uint32_t rec, uint32_t idx,
+		     uint32_t seq)
+{
+	struct ushm_local *l;
+
+	if (ushm__p.nlocals == ushm__p.caplocals) {
+		size_t cap = ushm__p.caplocals ? ushm__p.caplocals * 2 : 16;
+
+		l = realloc(ushm__p.locals, cap * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		ushm__p.locals = l;
+		ushm__p.caplocals = cap;
+	}
+	l = &ushm__p.locals[ushm__p.nlocals++];
+	l->addr = addr;
+	l->len = len;
+	l->rec = rec;
+	l->slot = idx;
+	l->seq = seq;
+	l->child_rec = ~0u;
+	return 0;
+}
+
+static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
+			  bool fixed, int shmflg, int *err)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint32_t idx = ushm__id_idx(shmid), rec;
+	struct ushm_slot *s = ushm__slot(h, idx);
+	int acc, prot, oflags, mflags = MAP_SHARED, fd, r;
+	uint64_t maplen;
+	void *p;
+
+	USHM_ASSERT_LOCKED(ns);
+	if (s->state != SLOT_LIVE || s->seq != ushm__id_seq(shmid)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (shmflg & SHM_RDONLY) {
+		prot = PROT_READ;
+		acc = 0444;
+		oflags = O_RDONLY;
+	} else {
+		prot = PROT_READ | PROT_WRITE;
+		acc = 0666;
+		oflags = O_RDWR;
+	}
+	if (shmflg & SHM_EXEC) {
+		prot |= PROT_EXEC;
+		acc |= 0111;
+	}
+	if ((r = ushm__ipcperms(s, acc)) != 0)
+		goto out;
+	if ((r = ushm__task_register_locked(ns)) != 0)
+		goto out;
+	maplen = ushm__seg_maplen(s);
+	if (fixed && !(shmflg & SHM_REMAP) && addr + maplen < addr) {
+		r = -EINVAL;
+		goto out_may_destroy;
+	}
+	if ((r = ushm__att_alloc_locked(ns, &rec)) != 0)
+		goto out;
+	fd = ushm__seg_open(ns, s, idx, oflags);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	if (fixed)
+		mflags |= (shmflg & SHM_REMAP) ? MAP_FIXED
+					       : MAP_FIXED_NOREPLACE;
+	p = ushm__os_mmap((void *)addr, maplen, prot, mflags, fd, 0);
+	ushm__os_close(fd);
+	if (p == MAP_FAILED) {
+		/* An overlap is EINVAL for shmat, EEXIST for mmap. */
+		r = errno == EEXIST ? -EINVAL : -errno;
+		goto out_may_destroy;
+	}
+	if (fixed && (uintptr_t)p != addr) {
+		ushm__os_munmap(p, maplen);	/* NOREPLACE unsupported */
+		r = -EINVAL;
+		goto out_may_destroy;
+	}
+	if ((r = local_add((uintptr_t)p, maplen, rec, idx, s->seq)) != 0) {
+		ushm__os_munmap(p, maplen);
+		goto out;
+	}
+	ushm__att_link_locked(ns, rec, (uint32_t)ushm__p.task, idx,
+			      (uintptr_t)p, maplen, 1, shmflg);
+	ushm__wbegin(h);
+	s->atime = ushm__now();
+	s->lpid = ushm__p.pid;
+	ushm__wend(h);
+	return p;
+
+out_may_destroy:
+	/* do_shmat's error path: with shm_rmid_forced, a segment nobody
+	 * has attached goes (SEMANTICS 3.13, 6.7c). */
+	if (ushm__may_destroy(h, s))
+		ushm__destroy_locked(ns, idx);
+out:
+	*err = r;
+	return MAP_FAILED;
+}
+
+void *ushm_shmat(int shmid, const void *shmaddr, int shmflg)
+{
+	uintptr_t addr = (uintptr_t)shmaddr;
+	struct ushm_ns *ns;
+	bool fixed = false;
+	int err = 0;
+	void *p;
+
+	if (shmid < 0)
+		goto einval;
+	if (addr) {
+		if (addr & (USHM_PAGE - 1)) {
+			if (!(shmflg & SHM_RND))
+				goto einval;
+			addr &= ~(USHM_PAGE - 1);
+			if (!addr && (shmflg & SHM_REMAP))
+				goto einval;
+		}
+		fixed = true;	/* even when rounded down to 0 */
+	} else if (shmflg & SHM_REMAP) {
+		goto einval;
+	}
+	ns = ushm__ns(&err);
+	if (!ns)
+		goto error;
+	if ((err = ushm__lock(ns)) != 0)
+		goto error;
+	p = shmat_locked(ns, shmid, addr, fixed, shmflg, &err);
+	ushm__unlock(ns);
+	if (p != MAP_FAILED)
+		return p;
+error:
+	errno = -err;
+	return (void *)-1;
+einval:
+	errno = EINVAL;
+	return (void *)-1;
+}
+
+/* ---- shmdt ---- */
+
+int ushm_shmdt(const void *shmaddr)
+{
+	uintptr_t addr = (uintptr_t)shmaddr;
+	struct ushm_ns *ns = __atomic_load_n(&ushm__p.ns, __ATOMIC_ACQUIRE);
+	struct ushm_hdr *h;
+	struct ushm_local l;
+	size_t i;
+	int r;
+
+	if (addr & (USHM_PAGE - 1))
+		return fail(-EINVAL);
+	if (!ns)
+		return fail(-EINVAL);	/* nothing was ever attached */
+	if ((r = ushm__lock(ns)) != 0)
+		return fail(r);
+	h = ns->hdr;
+	for (i = 0; i < ushm__p.nlocals; i++)
+		if (ushm__p.locals[i].addr == addr)
+			break;
+	if (i == ushm__p.nlocals) {
+		ushm__unlock(ns);
+		return fail(-EINVAL);
+	}
+	l = ushm__p.locals[i];
+	ushm__p.locals[i] = ushm__p.locals[--ushm__p.nlocals];
+	ushm__os_munmap((void *)addr, l.len);
+	{
+		struct ushm_att *a = ushm__att(h, l.rec);
+
+		/* The record is ours unless a repair took it away. */
+		if (a->state == ATT_LIVE && (int32_t)a->task == ushm__p.task &&
+		    a->slot == l.slot && a->seq == l.seq && a->addr == addr)
+			ushm__att_unlink_locked(ns, l.rec, ushm__p.pid,
+						ushm__now());
+	}
+	ushm__unlock(ns);
+	return 0;
+}
