@@ -543,6 +543,24 @@ out:
 	return r;
 }
 
+long long x_nattch(const char *file, int line, const struct shm_ops *o,
+		   const char *label, int id, long long want)
+{
+	struct shmid_ds ds;
+	long long n = -1;
+
+	if (o->ctl(id, IPC_STAT, &ds) == -1) {
+		rec("%s: IPC_STAT -1 %s", label, ename(errno));
+	} else {
+		n = ds.shm_nattch;
+		rec("%s: nattch %lld", label, n);
+	}
+	if (diff_kernel_run && n != want)
+		diff_expect_fail(file, line, "%s: want nattch %lld, got %lld",
+				 label, want, n);
+	return n;
+}
+
 void *x_at(const char *file, int line, const char *label, void *p,
 	   int mode, const void *want, int err)
 {

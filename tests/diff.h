@@ -157,6 +157,13 @@ enum { XM_REC, XM_ERR, XM_OK, XM_EQ };
 	x_ret(__FILE__, __LINE__, (label), (long long)(intptr_t)(call),    \
 	      XM_EQ, (long long)(v))
 
+/* Record the nattch of ID ("label: nattch N", or the IPC_STAT error)
+ * and state that it is WANT. */
+long long x_nattch(const char *file, int line, const struct shm_ops *o,
+		   const char *label, int id, long long want);
+#define X_NATTCH(o, label, id, want)                                       \
+	x_nattch(__FILE__, __LINE__, (o), (label), (id), (want))
+
 /* shmat: AT_ERR fails with ERR; AT_OK succeeds (at WANT unless WANT is
  * NULL); AT_EQ returns exactly WANT, NULL included. */
 #define AT_ERR(label, call, err)                                           \
