@@ -34,6 +34,7 @@ struct shared {
 	struct trace tr[2];	/* kernel, ushm */
 	int npids;		/* entries of pids[] in use */
 	pid_t pids[MAX_PIDS];
+	int child_fail;		/* children that exited non-zero */
 	int nviol;
 	size_t viol_len;
 	char viol[VIOL_MAX];
@@ -670,10 +671,15 @@ int diff_wait(int n)
 		CHECK(errno == EINTR);
 	kids[n].waited = 1;
 	close_kid(&kids[n]);
-	if (WIFEXITED(st))
+	if (WIFEXITED(st)) {
+		/* non-zero: a CHECK failed in the child, the test is broken */
+		if (WEXITSTATUS(st))
+			__atomic_fetch_add(&sh->child_fail, 1,
+					   __ATOMIC_SEQ_CST);
 		rec("child#%d: exit %d", n, WEXITSTATUS(st));
-	else
+	} else {
 		rec("child#%d: signal %d", n, WTERMSIG(st));
+	}
 	return st;
 }
 
@@ -756,8 +762,8 @@ static void set_caps(const struct shm_ops *o, unsigned long long keep)
 	for (int i = 0; i < 2; i++) {
 		uint32_t k = (uint32_t)(keep >> (32 * i));
 
-		d[i].effective &= k;
 		d[i].permitted &= k;
+		d[i].effective = d[i].permitted;
 		d[i].inheritable &= k;
 	}
 	CHECK(syscall(SYS_capset, &h, d) == 0);
@@ -946,6 +952,12 @@ void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
 			sh->viol);
 		test_fail(__FILE__, __LINE__, "%s: kernel contradicts the spec",
 			  name);
+	}
+	if (sh->child_fail) {
+		dump("kernel", &sh->tr[0]);
+		dump("ushm", &sh->tr[1]);
+		test_fail(__FILE__, __LINE__, "%s: a scenario child failed "
+			  "(see its message above)", name);
 	}
 	if (!WIFEXITED(status[0]) || WEXITSTATUS(status[0]) != 0) {
 		dump("kernel", &sh->tr[0]);
