@@ -37,13 +37,18 @@ struct ushm_ns {
 	bool shared;		/* sticky, for several users */
 };
 
-/* This process's record of one of its attachments. */
+/*
+ * One piece of an attachment of ours: what the kernel would hold as one
+ * VMA.  shmat makes one; munmap, mprotect and mremap split, move, copy
+ * and remove them (vma.c), and each piece counts once in nattch.
+ */
 struct ushm_local {
-	uintptr_t addr;
-	size_t len;
-	uint32_t rec;		/* attachment record index */
+	uintptr_t start, end;
+	uint64_t offset;	/* of start, into the segment */
+	int prot;
+	uint32_t rec;		/* its attachment record */
 	uint32_t slot, seq;
-	uint32_t child_rec;	/* copy made for a forking child, or ~0 */
+	uint32_t child_rec;	/* the record's copy for a forking child */
 };
 
 /*
@@ -193,11 +198,20 @@ void ushm__lock_forget(void);
 void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);
 void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 			     int64_t now);
+void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta);
 bool ushm__may_destroy(const struct ushm_hdr *h, const struct ushm_slot *s);
 int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out);
 void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec,
 			   uint32_t task, uint32_t idx, uintptr_t addr,
 			   size_t len, uint32_t pieces, int shmflg);
+
+/* ---- pieces (vma.c) ---- */
+int ushm__piece_add_locked(uintptr_t start, uintptr_t end, uint64_t offset,
+			   int prot, uint32_t rec, uint32_t slot, uint32_t seq);
+void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
+				  uintptr_t b);
+int ushm__shmdt_locked(struct ushm_ns *ns, uintptr_t addr);
+void ushm__pieces_exit_locked(struct ushm_ns *ns);
 
 /* ---- environment error messages (errmsg.c) ---- */
 void ushm__seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -158,17 +158,34 @@ int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid)
 	return fchownat(dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
 }
 
+/* The memory calls go straight to the kernel: the library wraps the C
+ * library's mmap, munmap, mprotect and mremap (vma.c), and must not meet
+ * its own wrappers. */
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off)
 {
 	FAULT(OS_MMAP, MAP_FAILED);
-	return mmap(addr, len, prot, flags, fd, off);
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
 int ushm__os_munmap(void *addr, size_t len)
 {
 	FAULT(OS_MUNMAP, -1);
-	return munmap(addr, len);
+	return (int)syscall(SYS_munmap, addr, len);
+}
+
+int ushm__os_mprotect(void *addr, size_t len, int prot)
+{
+	FAULT(OS_MPROTECT, -1);
+	return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+void *ushm__os_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		      void *new_addr)
+{
+	FAULT(OS_MREMAP, MAP_FAILED);
+	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
+			       new_addr);
 }
 
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode)

@@ -37,6 +37,9 @@ int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid);
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off);
 int ushm__os_munmap(void *addr, size_t len);
+int ushm__os_mprotect(void *addr, size_t len, int prot);
+void *ushm__os_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		      void *new_addr);
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode);
 int ushm__os_unlinkat(int dirfd, const char *path, int flags);
 int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,

@@ -100,10 +100,11 @@ bool ushm__may_destroy(const struct ushm_hdr *h, const struct ushm_slot *s)
 	       (h->rmid_forced || (s->mode & USHM_MODE_DEST));
 }
 
-/* Drop record REC as a detach by PID at NOW (shm_close), destroying the
- * segment if that was its last attachment and it may go. */
-void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
-			     int64_t now)
+/* Close N pieces of record REC as PID at NOW (shm_close, once per
+ * VMA); the record goes with its last piece, and the segment with its
+ * last attachment if it may. */
+static void att_close_locked(struct ushm_ns *ns, uint32_t rec, uint32_t n,
+			     pid_t pid, int64_t now)
 {
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_att *a = ushm__att(h, rec);
@@ -111,24 +112,58 @@ void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 	struct ushm_slot *s = ushm__slot(h, idx);
 
 	USHM_ASSERT_LOCKED(ns);
+	if (n > a->pieces)
+		n = a->pieces;
 	ushm__wbegin(h);
-	if (a->prev)
-		ushm__att(h, a->prev - 1)->next = a->next;
-	else
-		s->att_head = a->next;
-	if (a->next)
-		ushm__att(h, a->next - 1)->prev = a->prev;
-	s->nattch -= a->pieces <= s->nattch ? a->pieces : s->nattch;
+	a->pieces -= n;
+	s->nattch -= n <= s->nattch ? n : s->nattch;
 	s->dtime = now;
 	s->lpid = pid;
-	if (a->task < USHM_TASKS && ushm__task(h, a->task)->natt)
-		ushm__task(h, a->task)->natt--;
-	memset(a, 0, sizeof(*a));
-	if (rec < h->att_hint)
-		h->att_hint = rec;
+	if (a->pieces == 0) {
+		if (a->prev)
+			ushm__att(h, a->prev - 1)->next = a->next;
+		else
+			s->att_head = a->next;
+		if (a->next)
+			ushm__att(h, a->next - 1)->prev = a->prev;
+		if (a->task < USHM_TASKS && ushm__task(h, a->task)->natt)
+			ushm__task(h, a->task)->natt--;
+		memset(a, 0, sizeof(*a));
+		if (rec < h->att_hint)
+			h->att_hint = rec;
+	}
 	ushm__wend(h);
 	if (ushm__may_destroy(h, s))
 		ushm__destroy_locked(ns, idx);
+}
+
+/* Drop the whole of record REC, as the exit of PID at NOW would. */
+void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
+			     int64_t now)
+{
+	att_close_locked(ns, rec, ushm__att(ns->hdr, rec)->pieces, pid, now);
+}
+
+/* Our record REC gained (DELTA > 0: a VMA was split or copied, the
+ * kernel's shm_open) or lost (DELTA < 0: shm_close) pieces. */
+void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_att *a = ushm__att(h, rec);
+	struct ushm_slot *s = ushm__slot(h, a->slot);
+
+	USHM_ASSERT_LOCKED(ns);
+	if (delta < 0) {
+		att_close_locked(ns, rec, (uint32_t)-delta, ushm__p.pid,
+				 ushm__now());
+		return;
+	}
+	ushm__wbegin(h);
+	a->pieces += (uint32_t)delta;
+	s->nattch += (uint32_t)delta;
+	s->atime = ushm__now();
+	s->lpid = ushm__p.pid;
+	ushm__wend(h);
 }
 
 /* shm_destroy: the id, the key, the file and the accounting go. */
@@ -498,28 +533,24 @@ int ushm_shmget(key_t key, size_t size, int shmflg)
 
 /* ---- shmat ---- */
 
-static int local_add(uintptr_t addr, size_t len, uint32_t rec, uint32_t idx,
-		     uint32_t seq)
+/* An address where LEN bytes fit on a huge page boundary, as the
+ * kernel's hugetlb_get_unmapped_area gives; 0 if there is none. */
+static uintptr_t huge_aligned_hole(uint64_t len)
 {
-	struct ushm_local *l;
+	uintptr_t p, a;
 
-	if (ushm__p.nlocals == ushm__p.caplocals) {
-		size_t cap = ushm__p.caplocals ? ushm__p.caplocals * 2 : 16;
-
-		l = realloc(ushm__p.locals, cap * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		ushm__p.locals = l;
-		ushm__p.caplocals = cap;
-	}
-	l = &ushm__p.locals[ushm__p.nlocals++];
-	l->addr = addr;
-	l->len = len;
-	l->rec = rec;
-	l->slot = idx;
-	l->seq = seq;
-	l->child_rec = ~0u;
-	return 0;
+	p = (uintptr_t)ushm__os_mmap(NULL, len + USHM_HUGEPAGE, PROT_NONE,
+				     MAP_PRIVATE | MAP_ANONYMOUS |
+				     MAP_NORESERVE, -1, 0);
+	if ((void *)p == MAP_FAILED)
+		return 0;
+	a = (p + USHM_HUGEPAGE - 1) & ~(USHM_HUGEPAGE - 1);
+	if (a > p)
+		ushm__os_munmap((void *)p, a - p);
+	if (p + len + USHM_HUGEPAGE > a + len)
+		ushm__os_munmap((void *)(a + len), p + len + USHM_HUGEPAGE -
+						   (a + len));
+	return a;	/* still reserved: MAP_FIXED replaces it */
 }
 
 static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
@@ -533,6 +564,10 @@ static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
 	void *p;
 
 	USHM_ASSERT_LOCKED(ns);
+	/* Dead attachers first: their exits came before this attach, and
+	 * may have destroyed the segment (then the id is EINVAL). */
+	if (s->state == SLOT_LIVE && s->seq == ushm__id_seq(shmid))
+		ushm__reap_slot_locked(ns, idx);
 	if (s->state != SLOT_LIVE || s->seq != ushm__id_seq(shmid)) {
 		r = -EINVAL;
 		goto out;
@@ -559,6 +594,11 @@ static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
 		r = -EINVAL;
 		goto out_may_destroy;
 	}
+	/* A huge page mapping starts on a huge page boundary. */
+	if (fixed && (s->flags & SEGF_HUGETLB) && (addr & (USHM_HUGEPAGE - 1))) {
+		r = -EINVAL;
+		goto out_may_destroy;
+	}
 	if ((r = ushm__att_alloc_locked(ns, &rec)) != 0)
 		goto out;
 	fd = ushm__seg_open(ns, s, idx, oflags);
@@ -569,6 +609,17 @@ static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
 	if (fixed)
 		mflags |= (shmflg & SHM_REMAP) ? MAP_FIXED
 					       : MAP_FIXED_NOREPLACE;
+	if (!fixed && (s->flags & SEGF_HUGETLB)) {
+		addr = huge_aligned_hole(maplen);
+		if (!addr) {
+			ushm__os_close(fd);
+			r = -ENOMEM;
+			goto out_may_destroy;
+		}
+		mflags |= MAP_FIXED;
+	}
+	if (fixed && (shmflg & SHM_REMAP))	/* MAP_FIXED unmaps first */
+		ushm__pieces_unmapped_locked(ns, addr, addr + maplen);
 	p = ushm__os_mmap((void *)addr, maplen, prot, mflags, fd, 0);
 	ushm__os_close(fd);
 	if (p == MAP_FAILED) {
@@ -576,12 +627,13 @@ static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
 		r = errno == EEXIST ? -EINVAL : -errno;
 		goto out_may_destroy;
 	}
-	if (fixed && (uintptr_t)p != addr) {
+	if ((fixed || (s->flags & SEGF_HUGETLB)) && (uintptr_t)p != addr) {
 		ushm__os_munmap(p, maplen);	/* NOREPLACE unsupported */
 		r = -EINVAL;
 		goto out_may_destroy;
 	}
-	if ((r = local_add((uintptr_t)p, maplen, rec, idx, s->seq)) != 0) {
+	if ((r = ushm__piece_add_locked((uintptr_t)p, (uintptr_t)p + maplen,
+					0, prot, rec, idx, s->seq)) != 0) {
 		ushm__os_munmap(p, maplen);
 		goto out;
 	}
@@ -648,9 +700,6 @@ int ushm_shmdt(const void *shmaddr)
 {
 	uintptr_t addr = (uintptr_t)shmaddr;
 	struct ushm_ns *ns = __atomic_load_n(&ushm__p.ns, __ATOMIC_ACQUIRE);
-	struct ushm_hdr *h;
-	struct ushm_local l;
-	size_t i;
 	int r;
 
 	if (addr & (USHM_PAGE - 1))
@@ -659,26 +708,7 @@ int ushm_shmdt(const void *shmaddr)
 		return fail(-EINVAL);	/* nothing was ever attached */
 	if ((r = ushm__lock(ns)) != 0)
 		return fail(r);
-	h = ns->hdr;
-	for (i = 0; i < ushm__p.nlocals; i++)
-		if (ushm__p.locals[i].addr == addr)
-			break;
-	if (i == ushm__p.nlocals) {
-		ushm__unlock(ns);
-		return fail(-EINVAL);
-	}
-	l = ushm__p.locals[i];
-	ushm__p.locals[i] = ushm__p.locals[--ushm__p.nlocals];
-	ushm__os_munmap((void *)addr, l.len);
-	{
-		struct ushm_att *a = ushm__att(h, l.rec);
-
-		/* The record is ours unless a repair took it away. */
-		if (a->state == ATT_LIVE && (int32_t)a->task == ushm__p.task &&
-		    a->slot == l.slot && a->seq == l.seq && a->addr == addr)
-			ushm__att_unlink_locked(ns, l.rec, ushm__p.pid,
-						ushm__now());
-	}
+	r = ushm__shmdt_locked(ns, addr);
 	ushm__unlock(ns);
-	return 0;
+	return r < 0 ? fail(r) : 0;
 }

@@ -265,17 +265,27 @@ static void embryo_make_locked(struct ushm_ns *ns)
 		struct ushm_slot *s = ushm__slot(h, l->slot);
 		uint32_t rec;
 
+		/* One copy per record, shared by its pieces. */
 		l->child_rec = ~0u;
+		for (size_t j = 0; j < i; j++)
+			if (ushm__p.locals[j].rec == l->rec)
+				l->child_rec = ushm__p.locals[j].child_rec;
+		if (l->child_rec != ~0u)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (ushm__p.locals[j].rec == l->rec)
+				goto next;	/* its copy failed */
 		if (pa->state != ATT_LIVE || s->state != SLOT_LIVE ||
 		    s->seq != l->seq || ushm__att_alloc_locked(ns, &rec))
 			continue;
-		ushm__att_link_locked(ns, rec, e, l->slot, l->addr, l->len,
+		ushm__att_link_locked(ns, rec, e, l->slot, pa->addr, pa->len,
 				      pa->pieces, (int)pa->shmflg);
 		ushm__wbegin(h);
 		s->atime = now;
 		s->lpid = ushm__p.pid;	/* the parent: SEMANTICS 6.1 */
 		ushm__wend(h);
 		l->child_rec = rec;
+next:;
 	}
 	ushm__p.embryo = (int)e;
 	ushm__p.embryo_fd = fd;
