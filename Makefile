@@ -86,10 +86,37 @@ $(B)/examples/%: examples/%.c $(B)/libushm.a
 test: all
 	tests/run $(B)
 
+# ---- benchmark (bench/: one program, run by `make bench`) ----
+$(B)/ushm-bench: $(BENCH_SRC) $(wildcard bench/*.h) $(B)/libushm.a
+	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Isrc -o $@ $(BENCH_SRC) $(B)/libushm.a $(LIBS)
+
+bench: $(B)/ushm-bench
+	$(B)/ushm-bench
+
+# ---- crash safety (crash/: torture and crash-point tests) ----
+CRASH_SRC := $(wildcard crash/*.c)
+$(B)/ushm-crash: $(CRASH_SRC) $(wildcard crash/*.h) $(LIB_SRC) $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSHM_CRASHTEST -Iinclude -Isrc -o $@ $(CRASH_SRC) $(LIB_SRC) $(LIBS)
+
+torture: $(B)/ushm-crash
+	$(B)/ushm-crash torture 10000
+
+# ---- fuzzing (fuzz/: libFuzzer targets, built with clang) ----
+FUZZ_SRC := $(wildcard fuzz/*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do echo "# $$f"; mkdir -p build/fuzz/corpus-$${f##*/}; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-300} build/fuzz/corpus-$${f##*/} || exit 1; done
+
 demo: all
 	examples/demo.sh $(B)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all test demo clean
+.PHONY: all test demo clean bench torture fuzz
