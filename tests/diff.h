@@ -143,14 +143,14 @@ void *x_at(const char *file, int line, const char *label, void *p,
 enum { XM_REC, XM_ERR, XM_OK, XM_EQ };
 
 /* Record a call's result and state what the kernel must return:
- * X_ERR -1 with errno ERR, X_OK anything but -1, X_EQ exactly V. */
+ * X_ERR -1 with errno ERR, X_SUCC anything but -1, X_EQ exactly V. */
 #define X_REC(label, call)                                                 \
 	x_ret(__FILE__, __LINE__, (label), (long long)(intptr_t)(call),    \
 	      XM_REC, 0)
 #define X_ERR(label, call, err)                                            \
 	x_ret(__FILE__, __LINE__, (label), (long long)(intptr_t)(call),    \
 	      XM_ERR, (err))
-#define X_OK(label, call)                                                  \
+#define X_SUCC(label, call)                                                  \
 	x_ret(__FILE__, __LINE__, (label), (long long)(intptr_t)(call),    \
 	      XM_OK, 0)
 #define X_EQ(label, call, v)                                               \
