@@ -138,6 +138,7 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 		ushm__wbegin(h);
 		s->uid = in->shm_perm.uid;
 		s->gid = in->shm_perm.gid;
+		CRASH_POINT("set.half");
 		s->mode = (s->mode & ~USHM_MODE_PERMS) |
 			  (in->shm_perm.mode & USHM_MODE_PERMS);
 		s->ctime = ushm__now();
@@ -153,6 +154,7 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 	 * DEST slot with its key still set is finished by recovery. */
 	ushm__wbegin(h);
 	s->mode |= USHM_MODE_DEST;
+	CRASH_POINT("rmid.marked");
 	if (s->key) {
 		ushm__key_remove_locked(ns, s->key, idx);
 		s->key = IPC_PRIVATE;
@@ -216,6 +218,7 @@ static int lock_locked(struct ushm_ns *ns, int shmid, int cmd)
 		return -ENOMEM;
 	ushm__wbegin(h);
 	s->mode |= USHM_MODE_LOCKED;
+	CRASH_POINT("lock.marked");
 	s->lock_uid = c->ruid;
 	ushm__wend(h);
 	return 0;

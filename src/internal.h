@@ -219,4 +219,19 @@ void ushm__clearerr(void);
 
 int64_t ushm__now(void);
 
+/*
+ * Crash points, for the crash tests only (crash/, built with
+ * -DUSHM_CRASHTEST): each names a step inside a critical section, where
+ * the test can kill the process (crashpoint.c) to show that the next
+ * locker repairs whatever state that leaves.  Free in normal builds.
+ */
+void ushm__crash_point(const char *name);
+void ushm__crash_arm(const char *name, long n);
+long ushm__crash_count(void);
+#ifdef USHM_CRASHTEST
+#define CRASH_POINT(name) ushm__crash_point(name)
+#else
+#define CRASH_POINT(name) ((void)0)
+#endif
+
 #endif

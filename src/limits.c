@@ -174,6 +174,7 @@ int ushm_limit_set(const char *name, const char *text)
 	case L_RMID_FORCED: h->rmid_forced = (int32_t)v; break;
 	case L_NEXT_ID: h->next_id = (int32_t)v; break;
 	}
+	CRASH_POINT("limit.set");
 	ushm__wend(h);
 	if (l == L_RMID_FORCED && v == 1)
 		destroy_orphans_locked(ns);

@@ -487,6 +487,7 @@ void ushm__key_remove_locked(struct ushm_ns *ns, int32_t key, uint32_t idx)
 		if (ref == idx + 1 && (int32_t)(uint32_t)e == key) {
 			keyent_store(&t[i], 0, KEYENT_TOMB);
 			h->keyidx_tombs++;
+			CRASH_POINT("key.removed");
 			break;
 		}
 		i = (i + 1) & (USHM_KEYIDX - 1);
@@ -625,6 +626,7 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 		fixed++;
 	}
 
+	CRASH_POINT("recover.begin");
 	/* R2, R3: undo half-made segments, finish half-destroyed ones. */
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
 		struct ushm_slot *s = ushm__slot(h, i);
@@ -679,6 +681,7 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 	if (h->task_hwm > USHM_TASKS)
 		h->task_hwm = USHM_TASKS;
 
+	CRASH_POINT("recover.relink");
 	fixed += relink_atts_locked(ns);
 	ushm__key_rebuild_locked(ns);
 	ushm__recount_locked(ns);

@@ -86,6 +86,7 @@ void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec, uint32_t task,
 	a->prev = 0;
 	a->next = s->att_head;
 	a->state = ATT_LIVE;	/* the record is primary data: complete it first */
+	CRASH_POINT("attach.record");
 	if (s->att_head)
 		ushm__att(h, s->att_head - 1)->prev = rec + 1;
 	s->att_head = rec + 1;
@@ -117,6 +118,7 @@ static void att_close_locked(struct ushm_ns *ns, uint32_t rec, uint32_t n,
 	ushm__wbegin(h);
 	a->pieces -= n;
 	s->nattch -= n <= s->nattch ? n : s->nattch;
+	CRASH_POINT("detach.counted");
 	s->dtime = now;
 	s->lpid = pid;
 	if (a->pieces == 0) {
@@ -160,6 +162,7 @@ void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
 	}
 	ushm__wbegin(h);
 	a->pieces += (uint32_t)delta;
+	CRASH_POINT("pieces.open");
 	s->nattch += (uint32_t)delta;
 	s->atime = ushm__now();
 	s->lpid = ushm__p.pid;
@@ -181,9 +184,11 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 		ushm__key_remove_locked(ns, s->key, idx);
 	s->state = SLOT_DESTROYING;
 	ushm__wend(h);
+	CRASH_POINT("destroy.marked");
 	ushm__seg_unlink(ns, s->orig_key, id);
 	ushm__wbegin(h);
 	h->in_use--;
+	CRASH_POINT("destroy.uncounted");
 	h->shm_tot -= s->pages <= h->shm_tot ? s->pages : h->shm_tot;
 	memset(s, 0, sizeof(*s));
 	if ((int32_t)idx == h->max_idx) {
@@ -447,8 +452,10 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	s->creator_gen = ushm__p.task_gen;
 	s->state = SLOT_CREATING;
 	ushm__wend(h);
+	CRASH_POINT("create.creating");
 
 	r = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen, &ino);
+	CRASH_POINT("create.file_made");
 	if (r) {
 		ushm__wbegin(h);
 		memset(s, 0, sizeof(*s));
@@ -467,9 +474,11 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	in.slot = idx;
 	h->intent = in;
 	s->state = SLOT_LIVE;
+	CRASH_POINT("create.live");
 	if (key != IPC_PRIVATE)
 		ushm__key_insert_locked(ns, (int32_t)key, idx);
 	h->in_use++;
+	CRASH_POINT("create.counted");
 	h->shm_tot += pages;
 	if ((int32_t)idx > h->max_idx)
 		h->max_idx = (int32_t)idx;
@@ -622,6 +631,7 @@ static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
 		ushm__pieces_unmapped_locked(ns, addr, addr + maplen);
 	p = ushm__os_mmap((void *)addr, maplen, prot, mflags, fd, 0);
 	ushm__os_close(fd);
+	CRASH_POINT("attach.mapped");
 	if (p == MAP_FAILED) {
 		/* An overlap is EINVAL for shmat, EEXIST for mmap. */
 		r = errno == EEXIST ? -EINVAL : -errno;

@@ -65,6 +65,7 @@ int ushm__task_register_locked(struct ushm_ns *ns)
 		k->pid = ushm__p.pid;
 		k->natt = 0;
 		k->parent = 0;
+		CRASH_POINT("task.locked");
 		k->since = ushm__now();
 		k->state = TASK_LIVE;	/* last: the entry is complete */
 		if (t >= h->task_hwm)
@@ -106,6 +107,7 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t)
 
 		if (a->state == ATT_LIVE && a->task == t)
 			ushm__att_unlink_locked(ns, r, pid, now);
+		CRASH_POINT("reap.record");
 	}
 	/* Its segments become orphans (exit_shm); with shm_rmid_forced
 	 * those nobody has attached go at once. */
@@ -256,6 +258,7 @@ static void embryo_make_locked(struct ushm_ns *ns)
 		k->since = now;
 		k->parent = (uint32_t)ushm__p.task + 1;
 		k->state = TASK_EMBRYO;
+		CRASH_POINT("fork.embryo");
 		if (e >= h->task_hwm)
 			h->task_hwm = e + 1;
 	}
@@ -286,6 +289,7 @@ static void embryo_make_locked(struct ushm_ns *ns)
 		ushm__wend(h);
 		l->child_rec = rec;
 next:;
+		CRASH_POINT("fork.copied");
 	}
 	ushm__p.embryo = (int)e;
 	ushm__p.embryo_fd = fd;
@@ -402,6 +406,7 @@ static void fork_child(void)
 		k->pid = ushm__p.pid;
 		k->state = TASK_LIVE;
 		ushm__wend(ns->hdr);
+		CRASH_POINT("fork.adopted");
 		ushm__p.task = e;
 		ushm__p.task_gen = k->gen;
 	}
