@@ -107,7 +107,8 @@ int rec_shm_info(const struct shm_ops *o, const char *label, int id,
 /* Pids by name: "0", "main", "child#N", or "unknown". */
 const char *diff_pid_name(pid_t pid);
 void rec_pid(const char *label, pid_t pid);
-/* Time class: "0", "now" (within 2 s of now), "past" or "future". */
+/* Time class: "0", "now" (since the run began, a second of slack each
+ * side), "past" or "future". */
 void rec_time(const char *label, time_t t);
 /* "label: <", "=" or ">" comparing A with B. */
 void rec_cmp(const char *label, long long a, long long b);

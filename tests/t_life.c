@@ -347,10 +347,13 @@ DIFF_TEST(s6_5_outlives_creator)
 	}
 }
 
+static pid_t creator_tid;
+
 static void *thread_creates(void *arg)
 {
 	const struct shm_ops *o = arg;
 
+	creator_tid = gettid();
 	X_EQ("thread creates", o->get(K1, PAGE, IPC_CREAT | 0600), 0);
 	X_EQ("thread creates and attaches", o->get(K2, PAGE, IPC_CREAT | 0600),
 	     1);
@@ -368,6 +371,17 @@ DIFF_TEST(s6_6_thread_creator_orphan)
 	X_EQ("rmid_forced=1", o->set_limit("shm_rmid_forced", 1), 0);
 	CHECK(pthread_create(&t, NULL, thread_creates, (void *)o) == 0);
 	CHECK(pthread_join(t, NULL) == 0);
+	/* join returns at exit_mm(), before the kernel's exit_shm(): wait
+	 * until the thread is fully gone */
+	for (;;) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d",
+			 (int)creator_tid);
+		if (access(path, F_OK) != 0)
+			break;
+		usleep(1000);
+	}
 	X_ERR("unattached one destroyed",
 	      o->ctl(0, IPC_STAT, &(struct shmid_ds){ 0 }), EINVAL);
 	X_NATTCH(o, "attached one survives", 1, 1);
