@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char *const call_names[OS_NCALLS] = {
@@ -23,6 +24,7 @@ static const char *const call_names[OS_NCALLS] = {
 	[OS_MKDIRAT] = "mkdirat", [OS_UNLINKAT] = "unlinkat",
 	[OS_LINKAT] = "linkat", [OS_LOCK] = "lock", [OS_FSTATFS] = "fstatfs",
 	[OS_MREMAP] = "mremap", [OS_MPROTECT] = "mprotect", [OS_COPY] = "copy",
+	[OS_XATTR] = "xattr",
 };
 
 /* Armed faults: call fails when its countdown reaches 1, for repeat calls. */
@@ -156,6 +158,19 @@ int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid)
 {
 	FAULT(OS_FCHOWN, -1);
 	return fchownat(dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
+		       size_t len)
+{
+	FAULT(OS_XATTR, -1);
+	return lsetxattr(path, name, val, len, 0);
+}
+
+int ushm__os_lremovexattr(const char *path, const char *name)
+{
+	FAULT(OS_XATTR, -1);
+	return lremovexattr(path, name);
 }
 
 /* The memory calls go straight to the kernel: the library wraps the C

@@ -21,6 +21,7 @@ enum ushm_os_call {
 	OS_OPENAT, OS_CLOSE, OS_FSTAT, OS_FSTATAT, OS_FTRUNCATE, OS_FALLOCATE,
 	OS_FCHMOD, OS_FCHOWN, OS_MMAP, OS_MUNMAP, OS_MKDIRAT, OS_UNLINKAT,
 	OS_LINKAT, OS_LOCK, OS_FSTATFS, OS_MREMAP, OS_MPROTECT, OS_COPY,
+	OS_XATTR,
 	OS_NCALLS
 };
 
@@ -34,6 +35,9 @@ int ushm__os_fchmod(int fd, mode_t mode);
 int ushm__os_fchown(int fd, uid_t uid, gid_t gid);
 int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode);
 int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid);
+int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
+		       size_t len);
+int ushm__os_lremovexattr(const char *path, const char *name);
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off);
 int ushm__os_munmap(void *addr, size_t len);

@@ -124,17 +124,57 @@ long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
 }
 
 /*
- * After IPC_SET: give the file the segment's new owner, group and mode,
- * as far as the caller may (changing the owner needs root).  Where it may
- * not, the file keeps the old owner, and the new owner's access to the
- * data follows the file's group and other bits (README, "Limits").
+ * After IPC_SET: make the file grant what the segment's permissions
+ * grant.  The kernel's rule (ipcperms) has two owners (uid and cuid) and
+ * two groups (gid and cgid); a file has one of each.  A POSIX ACL has
+ * exactly the kernel's shape: the file's owner (cuid, who created it)
+ * and a named user entry for uid take the owner bits, the file's group
+ * (cgid) and a named group entry for gid the group bits, with no
+ * fall-through between classes.  So while uid == cuid and gid == cgid
+ * the mode is enough, and otherwise the file gets that ACL.
+ *
+ * Only the file's owner (the creator) or a privileged caller may do
+ * this; where the filesystem has no ACLs, or the caller may not, the
+ * file keeps its old permissions (README, "Limits").
  */
+struct acl_entry {
+	uint16_t tag, perm;
+	uint32_t id;
+};
+enum {
+	ACL_USER_OBJ = 0x01, ACL_USER = 0x02, ACL_GROUP_OBJ = 0x04,
+	ACL_GROUP = 0x08, ACL_MASK = 0x10, ACL_OTHER = 0x20,
+	ACL_XATTR_VERSION = 2,
+};
+
 void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 			  uint32_t idx)
 {
-	char name[64];
+	struct {
+		uint32_t version;
+		struct acl_entry e[6];
+	} acl;
+	uint16_t own = (s->mode >> 6) & 7, grp = (s->mode >> 3) & 7;
+	char name[64], path[128];
+	int n = 0;
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	ushm__os_fchownat(ns->segfd, name, s->uid, s->gid);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", ns->segfd, name);
 	ushm__os_fchmodat(ns->segfd, name, s->mode & 0777);
+	if (s->uid == s->cuid && s->gid == s->cgid) {
+		ushm__os_lremovexattr(path, "system.posix_acl_access");
+		return;
+	}
+	/* Entries in the order the kernel requires: by tag, then id. */
+	acl.version = ACL_XATTR_VERSION;
+	acl.e[n++] = (struct acl_entry){ ACL_USER_OBJ, own, ~0u };
+	if (s->uid != s->cuid)
+		acl.e[n++] = (struct acl_entry){ ACL_USER, own, s->uid };
+	acl.e[n++] = (struct acl_entry){ ACL_GROUP_OBJ, grp, ~0u };
+	if (s->gid != s->cgid)
+		acl.e[n++] = (struct acl_entry){ ACL_GROUP, grp, s->gid };
+	acl.e[n++] = (struct acl_entry){ ACL_MASK, (uint16_t)(own | grp), ~0u };
+	acl.e[n++] = (struct acl_entry){ ACL_OTHER, s->mode & 7, ~0u };
+	ushm__os_lsetxattr(path, "system.posix_acl_access", &acl,
+			   sizeof(acl.version) + n * sizeof(acl.e[0]));
 }
