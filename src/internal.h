@@ -46,6 +46,7 @@ struct ushm_local {
 	uintptr_t start, end;
 	uint64_t offset;	/* of start, into the segment */
 	int prot;
+	bool dontfork;		/* madvise(MADV_DONTFORK): not inherited */
 	uint32_t rec;		/* its attachment record */
 	uint32_t slot, seq;
 	uint32_t child_rec;	/* the record's copy for a forking child */

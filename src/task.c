@@ -229,6 +229,19 @@ static struct {
 	bool reg_locked;	/* registry lock held across fork */
 } fork_state;
 
+/* The pieces of record REC that a child inherits: all but those marked
+ * MADV_DONTFORK (SEMANTICS 6.2). */
+static uint32_t inherited_pieces(uint32_t rec)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < ushm__p.nlocals; i++)
+		if (ushm__p.locals[i].rec == rec &&
+		    !ushm__p.locals[i].dontfork)
+			n++;
+	return n;
+}
+
 static void embryo_make_locked(struct ushm_ns *ns)
 {
 	struct ushm_hdr *h = ns->hdr;
@@ -279,10 +292,12 @@ static void embryo_make_locked(struct ushm_ns *ns)
 			if (ushm__p.locals[j].rec == l->rec)
 				goto next;	/* its copy failed */
 		if (pa->state != ATT_LIVE || s->state != SLOT_LIVE ||
-		    s->seq != l->seq || ushm__att_alloc_locked(ns, &rec))
+		    s->seq != l->seq || !inherited_pieces(l->rec) ||
+		    ushm__att_alloc_locked(ns, &rec))
 			continue;
 		ushm__att_link_locked(ns, rec, e, l->slot, pa->addr, pa->len,
-				      pa->pieces, (int)pa->shmflg);
+				      inherited_pieces(l->rec),
+				      (int)pa->shmflg);
 		ushm__wbegin(h);
 		s->atime = now;
 		s->lpid = ushm__p.pid;	/* the parent: SEMANTICS 6.1 */
@@ -413,8 +428,8 @@ static void fork_child(void)
 	for (size_t i = 0; i < ushm__p.nlocals; i++) {
 		struct ushm_local l = ushm__p.locals[i];
 
-		if (l.child_rec == ~0u)
-			continue;
+		if (l.child_rec == ~0u || l.dontfork)
+			continue;	/* not mapped in the child */
 		l.rec = l.child_rec;
 		l.child_rec = ~0u;
 		ushm__p.locals[n++] = l;

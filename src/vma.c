@@ -46,6 +46,7 @@ int ushm__piece_add_locked(uintptr_t start, uintptr_t end, uint64_t offset,
 	l->end = end;
 	l->offset = offset;
 	l->prot = prot;
+	l->dontfork = false;
 	l->rec = rec;
 	l->slot = slot;
 	l->seq = seq;
@@ -107,8 +108,11 @@ void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 			if (ushm__piece_add_locked(b, l.end,
 						   l.offset + (b - l.start),
 						   l.prot, l.rec, l.slot,
-						   l.seq) == 0)
+						   l.seq) == 0) {
+				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
+					l.dontfork;
 				piece_open(ns, &l);
+			}
 			piece_close(ns, &l);
 			i++;
 		} else if (l.start < a) {
@@ -129,22 +133,45 @@ void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 	}
 }
 
-/* mprotect of [A, B) to PROT: pieces whose protection changes split at
- * the range's ends (mprotect_fixup); pieces already at PROT stay whole. */
-static void pieces_protected_locked(struct ushm_ns *ns, uintptr_t a,
-				    uintptr_t b, int prot)
+/* What a VMA's flags hold that the library tracks. */
+enum piece_attr { ATTR_PROT, ATTR_DONTFORK };
+
+static int attr_get(const struct ushm_local *l, enum piece_attr attr)
+{
+	return attr == ATTR_PROT ? l->prot : l->dontfork;
+}
+
+static void attr_set(struct ushm_local *l, enum piece_attr attr, int v)
+{
+	if (attr == ATTR_PROT)
+		l->prot = v;
+	else
+		l->dontfork = v;
+}
+
+/*
+ * [A, B) gets a new flag value (mprotect: the protection; madvise: the
+ * no-fork mark).  Pieces whose value changes split at the range's ends,
+ * each split opening a VMA (mprotect_fixup, madvise_update_vma); pieces
+ * that already have the value stay whole.
+ */
+static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
+			      enum piece_attr attr, int v)
 {
 	size_t n = ushm__p.nlocals;
 
 	for (size_t i = 0; i < n; i++) {
 		struct ushm_local l = ushm__p.locals[i];
 
-		if (l.end <= a || l.start >= b || l.prot == prot)
+		if (l.end <= a || l.start >= b || attr_get(&l, attr) == v)
 			continue;
 		if (l.start < a) {
 			if (ushm__piece_add_locked(l.start, a, l.offset, l.prot,
-						   l.rec, l.slot, l.seq) == 0)
+						   l.rec, l.slot, l.seq) == 0) {
+				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
+					l.dontfork;
 				piece_open(ns, &l);
+			}
 			ushm__p.locals[i].start = a;
 			ushm__p.locals[i].offset += a - l.start;
 		}
@@ -152,11 +179,14 @@ static void pieces_protected_locked(struct ushm_ns *ns, uintptr_t a,
 			if (ushm__piece_add_locked(b, l.end,
 						   l.offset + (b - l.start),
 						   l.prot, l.rec, l.slot,
-						   l.seq) == 0)
+						   l.seq) == 0) {
+				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
+					l.dontfork;
 				piece_open(ns, &l);
+			}
 			ushm__p.locals[i].end = b;
 		}
-		ushm__p.locals[i].prot = prot;
+		attr_set(&ushm__p.locals[i], attr, v);
 	}
 }
 
@@ -301,8 +331,29 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
 	e = errno;
 	if (ns) {
 		if (r == 0 && len)
-			pieces_protected_locked(ns, (uintptr_t)addr,
-					(uintptr_t)addr + PAGE_UP(len), prot);
+			pieces_set_locked(ns, (uintptr_t)addr,
+					(uintptr_t)addr + PAGE_UP(len),
+					ATTR_PROT, prot);
+		ushm__unlock(ns);
+	}
+	errno = e;
+	return r;
+}
+
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	bool fork_advice = advice == MADV_DONTFORK || advice == MADV_DOFORK;
+	struct ushm_ns *ns = fork_advice ? lock_if_pieces() : NULL;
+	int r, e;
+
+	r = (int)syscall(SYS_madvise, addr, len, advice);
+	e = errno;
+	if (ns) {
+		if (r == 0 && len)
+			pieces_set_locked(ns, (uintptr_t)addr,
+					  (uintptr_t)addr + PAGE_UP(len),
+					  ATTR_DONTFORK,
+					  advice == MADV_DONTFORK);
 		ushm__unlock(ns);
 	}
 	errno = e;
