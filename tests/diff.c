@@ -796,12 +796,16 @@ void diff_tick(void)
 {
 	time_t t0 = time(NULL);
 
+	/* time() is the coarse clock, a tick behind CLOCK_REALTIME */
 	while (time(NULL) == t0) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
+		if (ts.tv_sec > t0)
+			ts.tv_nsec = 1000000L;
+		else
+			ts.tv_nsec = 1000000000L - ts.tv_nsec + 1000000L;
 		ts.tv_sec = 0;
-		ts.tv_nsec = 1000000000L - ts.tv_nsec + 1000000L;
 		if (ts.tv_nsec >= 1000000000L)
 			ts.tv_nsec = 999999999L;
 		nanosleep(&ts, NULL);
