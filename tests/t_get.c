@@ -275,8 +275,14 @@ DIFF_TEST(s2_11d_hugetlb_order)
 	X_ERR("root, 1 MiB pages",
 	      o->get(IPC_PRIVATE, 4096, SHM_HUGETLB | SHM_HUGE_1MB_FLAG | 0600),
 	      EINVAL);
+	X_ERR("root, 4 MiB pages",
+	      o->get(IPC_PRIVATE, 4096, SHM_HUGETLB | (22 << 26) | 0600),
+	      EINVAL);
 	X_ERR("root, no huge pages",
 	      o->get(IPC_PRIVATE, 4096, SHM_HUGETLB | 0600), ENOMEM);
+	X_ERR("root, no 1 GiB huge pages",
+	      o->get(IPC_PRIVATE, 4096, SHM_HUGETLB | (30 << 26) | 0600),
+	      ENOMEM);
 	if (diff_fork() == 0) {
 		test_become_nobody();
 		X_ERR("nobody, 1 MiB pages",

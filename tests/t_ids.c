@@ -463,9 +463,13 @@ DIFF_TEST(s1_18_next_id_checkpoint_restore)
 		X_EQ("CAP_CHECKPOINT_RESTORE writes",
 		     rec_set_limit(o, "shm_next_id", 9), 0);
 		X_EQ("used", o->get(IPC_PRIVATE, 1, 0600), 9);
+		diff_drop_caps(o, CAPBIT(CAP_CHECKPOINT_RESTORE));
+		X_REC("root without either capability",
+		      o->set_limit("shm_next_id", 11));
 		diff_exit();
 	}
 	diff_wait(1);
+	rec_limit(o, "shm_next_id", NULL);
 }
 
 /* 1.19 A new namespace starts empty, with compile-time defaults rather

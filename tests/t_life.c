@@ -429,6 +429,25 @@ DIFF_TEST(s6_7a_creator_exit_destroys)
 	X_EQ("detach b", o->dt(p), 0);
 	X_ERR("b destroyed", o->ctl(1, IPC_STAT, &(struct shmid_ds){ 0 }),
 	      EINVAL);
+	/* the same when the creator is killed */
+	if (diff_fork() == 0) {
+		X_EQ("child creates c", o->get(K1, PAGE, IPC_CREAT | 0600), 2);
+		X_EQ("child creates d", o->get(K2, PAGE, IPC_CREAT | 0600), 3);
+		AT_OK("child attaches d", o->at(3, NULL, 0), NULL);
+		to_parent(0);
+		for (;;)
+			pause();
+	}
+	from_child(2);
+	p = AT_OK("main attaches d", o->at(3, NULL, 0), NULL);
+	kill(diff_child_pid(2), SIGKILL);
+	diff_wait(2);
+	X_ERR("c destroyed", o->ctl(2, IPC_STAT, &(struct shmid_ds){ 0 }),
+	      EINVAL);
+	rec_stat(o, "d survives", 3, IPC_STAT, NULL);
+	X_EQ("detach d", o->dt(p), 0);
+	X_ERR("d destroyed", o->ctl(3, IPC_STAT, &(struct shmid_ds){ 0 }),
+	      EINVAL);
 }
 
 /* 6.7(b) With shm_rmid_forced = 1 any detach that brings nattch to 0

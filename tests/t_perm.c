@@ -385,6 +385,18 @@ DIFF_TEST(s7_7_sysctl_write_root_only)
 		rec_limit(o, names[i], NULL);
 	X_EQ("root writes shmmni", o->set_limit("shmmni", 77), 0);
 	rec_limit(o, "shmmni", NULL);
+	if (diff_fork() == 0) {
+		/* the files are 0644 root: uid 0 writes without capabilities */
+		diff_keep_caps(o, 0);
+		X_REC("root without capabilities writes shmmni",
+		      o->set_limit("shmmni", 78));
+		X_REC("root without capabilities writes shm_next_id",
+		      o->set_limit("shm_next_id", 78));
+		diff_exit();
+	}
+	diff_wait(2);
+	rec_limit(o, "shmmni", NULL);
+	rec_limit(o, "shm_next_id", NULL);
 }
 
 /* Processes of different users share one segment as the mode allows
