@@ -124,6 +124,11 @@ static inline struct ushm_att *ushm__att(struct ushm_hdr *h, uint32_t i)
 {
 	return (struct ushm_att *)((char *)h + h->off_atts) + i;
 }
+static inline struct ushm_thread *ushm__thread(struct ushm_hdr *h,
+					       uint32_t i)
+{
+	return (struct ushm_thread *)((char *)h + h->off_threads) + i;
+}
 
 /* Ids, as ipc/util.h builds them. */
 static inline int ushm__id(uint32_t idx, uint32_t seq)
@@ -194,6 +199,15 @@ bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
 void ushm__task_fork_init(void);
 void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t);
 void ushm__lock_forget(void);
+
+/* ---- creating threads (thread.c) ---- */
+int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
+				 uint32_t *gen);
+bool ushm__creator_alive_locked(struct ushm_ns *ns,
+				const struct ushm_slot *s);
+bool ushm__creator_alive(struct ushm_ns *ns, const struct ushm_slot *s);
+int ushm__orphans_locked(struct ushm_ns *ns, int32_t only);
+void ushm__thread_fork_child(void);
 
 /* ---- segments (shm.c) ---- */
 void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);

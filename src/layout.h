@@ -10,6 +10,7 @@
  *   hdr.off_keyidx      struct ushm_keyent[USHM_KEYIDX]   ~ the key hash
  *   hdr.off_tasks       struct ushm_task[USHM_TASKS]      ~ task_struct.sysvshm
  *   hdr.off_atts        struct ushm_att[USHM_ATTS]        ~ the shm VMAs
+ *   hdr.off_threads     struct ushm_thread[USHM_THREADS]  ~ shm_creator
  *
  * Locking: hdr.lock (a robust process-shared mutex) protects every field
  * below it in the header and every table entry; nothing is written without
@@ -42,6 +43,7 @@
 #define USHM_TASKS		16384
 #define USHM_ATTS		262144
 #define USHM_ATT_CHUNK		4096		/* records allocated at a time */
+#define USHM_THREADS		4096		/* threads that created segments */
 
 /* Kernel defaults (include/uapi/linux/shm.h). */
 #define USHM_DFL_SHMMAX		(~0UL - (1UL << 24))
@@ -85,8 +87,8 @@ struct ushm_slot {
 	int32_t cpid, lpid;
 	uint64_t nattch;	/* sum of pieces of the attachment records */
 	uint64_t pages;		/* ceil(segsz / 4096): charged to shm_tot */
-	uint32_t creator_task;	/* task index + 1 of the creator, 0: orphan */
-	uint32_t creator_gen;	/* that task's generation */
+	uint32_t creator;	/* creating thread's index + 1, 0: orphan */
+	uint32_t creator_gen;	/* that thread entry's generation */
 	uint32_t lock_uid;	/* user charged for SHM_LOCK */
 	uint32_t att_head;	/* first attachment record + 1, 0: none */
 	uint64_t ino;		/* inode of the segment file */
@@ -146,6 +148,29 @@ struct ushm_att {
 	uint32_t next, prev;	/* slot's list, record index + 1 */
 };
 
+/* Thread entry states. */
+enum {
+	THREAD_FREE = 0,
+	THREAD_LIVE,
+};
+
+/*
+ * A thread that created segments: the kernel remembers a segment's
+ * creating thread (shm_creator), and with shm_rmid_forced its exit
+ * destroys what it created and nobody has attached.  The thread holds
+ * `live`, a robust mutex, from registration until it ends: the kernel
+ * marks a robust mutex's owner dead when the owning thread exits or
+ * execs, which is how others learn of it, with no system call (a
+ * trylock that gets EOWNERDEAD).  64 bytes.
+ */
+struct ushm_thread {
+	pthread_mutex_t live;	/* held by the thread while it lives */
+	uint32_t state;		/* THREAD_* (protected by hdr->lock) */
+	uint32_t gen;		/* bumped at each reuse */
+	int32_t tid;
+	uint32_t pad[3];
+};
+
 /* Journal of a commit that must be finished by recovery if its writer
  * dies after making the slot LIVE (see shm.c, create_commit). */
 enum {
@@ -167,7 +192,8 @@ struct ushm_hdr {
 	uint32_t hdr_size;
 	uint64_t file_size;
 	uint32_t nslots, nkeyidx, ntasks, natts;
-	uint64_t off_slots, off_keyidx, off_tasks, off_atts;
+	uint64_t off_slots, off_keyidx, off_tasks, off_atts, off_threads;
+	uint32_t nthreads, pad2;
 	uint32_t shared;	/* made for several users (mode 0666) */
 	uint32_t pad0;
 
@@ -201,6 +227,8 @@ struct ushm_hdr {
 	uint32_t att_hwm;	/* records [0, att_hwm) have been used */
 	uint32_t att_alloc;	/* records whose pages are allocated */
 	uint32_t att_hint;	/* where to look for a free record */
+	uint32_t thread_hwm;	/* threads [0, thread_hwm) have been used */
+	uint32_t pad3;
 
 	uint64_t destroyed;	/* segments destroyed, ever */
 	uint64_t recoveries;	/* times a dead lock owner was repaired */
@@ -210,6 +238,7 @@ struct ushm_hdr {
 _Static_assert(sizeof(struct ushm_slot) == 128, "slot size");
 _Static_assert(sizeof(struct ushm_task) == 32, "task size");
 _Static_assert(sizeof(struct ushm_att) == 48, "att size");
+_Static_assert(sizeof(struct ushm_thread) == 64, "thread size");
 _Static_assert(sizeof(struct ushm_hdr) <= USHM_PAGE, "header size");
 
 #endif

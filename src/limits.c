@@ -100,22 +100,6 @@ static int parse(const char *text, bool *neg, unsigned long long *v)
 	return *end ? -EINVAL : 0;
 }
 
-/* shm_destroy_orphaned(): segments whose creator is gone and that nobody
- * has attached. */
-static void destroy_orphans_locked(struct ushm_ns *ns)
-{
-	struct ushm_hdr *h = ns->hdr;
-
-	ushm__reap_all_locked(ns);
-	for (int32_t i = 0; i <= h->max_idx; i++) {
-		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
-
-		if (s->state == SLOT_LIVE && s->creator_task == 0 &&
-		    ushm__may_destroy(h, s))
-			ushm__destroy_locked(ns, (uint32_t)i);
-	}
-}
-
 int ushm_limit_set(const char *name, const char *text)
 {
 	int err = 0, l = lim_find(name), r = 0;
@@ -176,8 +160,12 @@ int ushm_limit_set(const char *name, const char *text)
 	}
 	CRASH_POINT("limit.set");
 	ushm__wend(h);
-	if (l == L_RMID_FORCED && v == 1)
-		destroy_orphans_locked(ns);
+	/* shm_destroy_orphaned(): writing 1 destroys, at once, the orphans
+	 * nobody has attached (SEMANTICS 6.8). */
+	if (l == L_RMID_FORCED && v == 1) {
+		ushm__reap_all_locked(ns);
+		ushm__orphans_locked(ns, -1);
+	}
 	ushm__unlock(ns);
 	return 0;
 }

@@ -226,8 +226,14 @@ int ushm_namespace_set(const char *dir)
 	ushm__p.task = -1;
 	__atomic_store_n(&ushm__p.ns, ns, __ATOMIC_RELEASE);
 	/* Closing the old lock file ends our task there: with no
-	 * attachments, it owns nothing. */
-	ushm__ns_close(old);
+	 * attachments, it owns nothing.  The old registry stays mapped:
+	 * threads of ours may hold robust mutexes in it (thread.c), and the
+	 * C library's robust-mutex list would then point into unmapped
+	 * memory. */
+	if (old) {
+		old->hdr = NULL;
+		ushm__ns_close(old);
+	}
 out:
 	pthread_mutex_unlock(&ushm__p.init_lock);
 	if (r) {

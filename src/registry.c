@@ -68,8 +68,11 @@ static void geometry(struct ushm_hdr *g)
 					    sizeof(struct ushm_keyent);
 	g->off_atts = g->off_tasks + (uint64_t)USHM_TASKS *
 					  sizeof(struct ushm_task);
-	g->file_size = g->off_atts + (uint64_t)USHM_ATTS *
-					  sizeof(struct ushm_att);
+	g->nthreads = USHM_THREADS;
+	g->off_threads = g->off_atts + (uint64_t)USHM_ATTS *
+					    sizeof(struct ushm_att);
+	g->file_size = g->off_threads + (uint64_t)USHM_THREADS *
+					     sizeof(struct ushm_thread);
 }
 
 /* Lock depth of this thread, for USHM_ASSERT_LOCKED. */
@@ -137,7 +140,9 @@ static int registry_create(struct ushm_ns *ns)
 	 * filesystem; records are allocated in chunks as they are needed. */
 	if (ushm__os_fchmod(fd, mode) < 0 ||
 	    ushm__os_ftruncate(fd, (off_t)g.file_size) < 0 ||
-	    ushm__os_fallocate(fd, 0, (off_t)g.off_atts) < 0) {
+	    ushm__os_fallocate(fd, 0, (off_t)g.off_atts) < 0 ||
+	    ushm__os_fallocate(fd, (off_t)g.off_threads,
+			       (off_t)(g.file_size - g.off_threads)) < 0) {
 		r = -errno;
 		ushm__seterr("cannot size the registry in %s: %s", ns->path,
 			     strerror(errno));
@@ -204,7 +209,8 @@ static int registry_validate(struct ushm_ns *ns, const struct ushm_hdr *h,
 	    h->nkeyidx != g.nkeyidx || h->ntasks != g.ntasks ||
 	    h->natts != g.natts || h->off_slots != g.off_slots ||
 	    h->off_keyidx != g.off_keyidx || h->off_tasks != g.off_tasks ||
-	    h->off_atts != g.off_atts || h->file_size != g.file_size) {
+	    h->off_atts != g.off_atts || h->nthreads != g.nthreads ||
+	    h->off_threads != g.off_threads || h->file_size != g.file_size) {
 		ushm__seterr("%s/registry has a foreign geometry (tables or "
 			     "sizes differ from this library's)", ns->path);
 		return -EUCLEAN;
@@ -680,6 +686,16 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 	}
 	if (h->task_hwm > USHM_TASKS)
 		h->task_hwm = USHM_TASKS;
+	if (h->thread_hwm > USHM_THREADS)
+		h->thread_hwm = USHM_THREADS;
+	for (uint32_t t = 0; t < USHM_THREADS; t++) {
+		struct ushm_thread *k = ushm__thread(h, t);
+
+		if (k->state > THREAD_LIVE) {
+			k->state = THREAD_FREE;
+			fixed++;
+		}
+	}
 
 	CRASH_POINT("recover.relink");
 	fixed += relink_atts_locked(ns);

@@ -374,7 +374,7 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	struct ushm_intent in = { 0 };
 	struct ushm_slot *s;
 	uint64_t pages, maplen, ino = 0;
-	uint32_t idx, seq, flags = 0;
+	uint32_t idx, seq, flags = 0, creator, creator_gen;
 	int r, id;
 
 	USHM_ASSERT_LOCKED(ns);
@@ -424,9 +424,10 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 		    h->in_use >= USHM_SLOTS)
 			return -ENOSPC;
 	}
-	r = ushm__task_register_locked(ns);	/* to be its creator */
-	if (r)
-		return r;
+	if (ushm__thread_register_locked(ns, &creator, &creator_gen) == 0)
+		creator++;
+	else
+		creator = creator_gen = 0;
 	r = alloc_id_locked(h, &idx, &seq, &in);
 	if (r)
 		return r;
@@ -448,8 +449,8 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	s->pages = pages;
 	s->ctime = ushm__now();
 	s->cpid = ushm__p.pid;
-	s->creator_task = (uint32_t)ushm__p.task + 1;
-	s->creator_gen = ushm__p.task_gen;
+	s->creator = creator;
+	s->creator_gen = creator_gen;
 	s->state = SLOT_CREATING;
 	ushm__wend(h);
 	CRASH_POINT("create.creating");

@@ -10,10 +10,11 @@
  * description: no daemon, no polling, no confusion from pid reuse.
  *
  * Reaping.  A dead task's attachments are dropped as the kernel's exit
- * path (exit_shm, shm_close) would drop them: nattch falls by each
- * record's pieces, dtime becomes now, lpid the dead task's pid, and a
- * segment that may now be destroyed is.  Its segments become orphans.
- * This happens lazily, before any answer that depends on it.
+ * path (shm_close) would drop them: nattch falls by each record's
+ * pieces, dtime becomes now, lpid the dead task's pid, and a segment
+ * that may now be destroyed is.  This happens lazily, before any answer
+ * that depends on it.  (Orphaned segments are the business of their
+ * creating threads: thread.c.)
  *
  * Fork.  The kernel copies attachments into the child inside fork(); the
  * library does the same from pthread_atfork handlers:
@@ -99,7 +100,6 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t)
 	struct ushm_task *k = ushm__task(h, t);
 	int64_t now = ushm__now();
 	pid_t pid = k->pid;
-	uint32_t gen = k->gen;
 
 	USHM_ASSERT_LOCKED(ns);
 	for (uint32_t r = 0; k->natt && r < h->att_hwm; r++) {
@@ -108,18 +108,6 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t)
 		if (a->state == ATT_LIVE && a->task == t)
 			ushm__att_unlink_locked(ns, r, pid, now);
 		CRASH_POINT("reap.record");
-	}
-	/* Its segments become orphans (exit_shm); with shm_rmid_forced
-	 * those nobody has attached go at once. */
-	for (int32_t i = 0; i <= h->max_idx; i++) {
-		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
-
-		if (s->state != SLOT_LIVE || s->creator_task != t + 1 ||
-		    s->creator_gen != gen)
-			continue;
-		s->creator_task = 0;
-		if (ushm__may_destroy(h, s))
-			ushm__destroy_locked(ns, (uint32_t)i);
 	}
 	ushm__wbegin(h);
 	k->state = TASK_FREE;
@@ -141,7 +129,7 @@ int ushm__reap_all_locked(struct ushm_ns *ns)
 		ushm__reap_task_locked(ns, t);
 		n++;
 	}
-	return n;
+	return n + ushm__orphans_locked(ns, -1);
 }
 
 /* The dead that slot IDX depends on: its attachers, and with
@@ -167,12 +155,7 @@ again:
 			goto again;	/* the list changed */
 		}
 	}
-	if (h->rmid_forced && s->creator_task &&
-	    !ushm__task_alive(ns, s->creator_task - 1)) {
-		ushm__reap_task_locked(ns, s->creator_task - 1);
-		n++;
-	}
-	return n;
+	return n + ushm__orphans_locked(ns, (int32_t)idx);
 }
 
 /* Lock-free, under hdr->gen (the caller validates): whether slot S (a
@@ -195,8 +178,7 @@ bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
 	if (steps >= 4096)
 		return true;	/* long list: let the locked path decide */
 	if (__atomic_load_n(&h->rmid_forced, __ATOMIC_RELAXED) &&
-	    s->creator_task && s->creator_task <= USHM_TASKS &&
-	    !ushm__task_alive(ns, s->creator_task - 1))
+	    s->creator && !ushm__creator_alive(ns, s))
 		return true;
 	return false;
 }
@@ -394,6 +376,7 @@ static void fork_child(void)
 	ushm__p.pid = getpid();
 	ushm__p.task = -1;
 	ushm__p.embryo = -1;
+	ushm__thread_fork_child();
 	if (!ns)
 		return;
 	/* Our copy of the parent's lock descriptor shares its open file
