@@ -44,6 +44,9 @@ endif
 ifneq ($(SHIM_SRC),)
 TARGETS += $(B)/libushm-preload.so
 endif
+# The tool tests' fixture program (tests/sh/tool_*.sh): standalone, so
+# it lives in tests/fixture/ rather than tests/*.c (linked into ushm-tests).
+TARGETS += $(B)/shm-fixture
 
 all: $(TARGETS)
 
@@ -78,6 +81,9 @@ $(B)/ushm: $(TOOL_OBJ) $(B)/libushm.a
 
 $(B)/ushm-tests: $(TEST_OBJ) $(B)/libushm.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/libushm.a $(LIBS)
+
+$(B)/shm-fixture: tests/fixture/shm_fixture.c include/ushm.h $(B)/libushm.a
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
 
 $(B)/examples/%: examples/%.c $(B)/libushm.a
 	@mkdir -p $(@D)
