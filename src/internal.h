@@ -82,6 +82,7 @@ int ushm__registry_open(struct ushm_ns *ns);
 int ushm__lock(struct ushm_ns *ns);	/* 0 or -EUCLEAN */
 void ushm__unlock(struct ushm_ns *ns);
 void ushm__assert_locked(struct ushm_ns *ns);
+void ushm__test_lock_depth(int delta);
 #define USHM_ASSERT_LOCKED(ns) ushm__assert_locked(ns)
 
 /* Publish changes that lock-free readers look at (hdr->gen odd/even). */
