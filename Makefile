@@ -34,7 +34,8 @@ TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/obj/tools/%.o)
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/shim/%.o)
 EX_SRC   := $(wildcard examples/*.c)
-EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%) \
+	    $(EX_SRC:examples/%.c=$(B)/examples/plain/%)
 BENCH_SRC:= $(wildcard bench/*.c)
 
 TARGETS := $(B)/libushm.so $(B)/libushm.a $(B)/ushm-tests $(EX_BIN)
@@ -73,8 +74,10 @@ $(B)/libushm.a: $(LIB_OBJ)
 $(B)/libushm.so: $(LIB_OBJ) src/libushm.map
 	$(CC) -shared -Wl,--version-script=src/libushm.map -Wl,-soname,libushm.so.1 $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LIBS)
 
-$(B)/libushm-preload.so: $(SHIM_OBJ) $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(SHIM_OBJ) $(LIB_OBJ) $(LIBS) -ldl
+# The shim's version script gives its shmget/shmat/shmdt/shmctl glibc's
+# version, GLIBC_2.2.5, so versioned references bind to them (shim/preload.c).
+$(B)/libushm-preload.so: $(SHIM_OBJ) $(LIB_OBJ) shim/preload.map
+	$(CC) -shared -Wl,--version-script=shim/preload.map $(LDFLAGS_ALL) -o $@ $(SHIM_OBJ) $(LIB_OBJ) $(LIBS) -ldl
 
 $(B)/ushm: $(TOOL_OBJ) $(B)/libushm.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TOOL_OBJ) $(B)/libushm.a $(LIBS)
@@ -85,9 +88,15 @@ $(B)/ushm-tests: $(TEST_OBJ) $(B)/libushm.a
 $(B)/shm-fixture: tests/fixture/shm_fixture.c include/ushm.h $(B)/libushm.a
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
 
-$(B)/examples/%: examples/%.c $(B)/libushm.a
+# The examples twice: on libushm directly, and plain (kernel, or ushm
+# under the drop-in shim).
+$(B)/examples/plain/%: examples/%.c $(wildcard examples/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -o $@ $<
+
+$(B)/examples/%: examples/%.c $(wildcard examples/*.h) $(B)/libushm.a
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSE_USHM -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
 
 test: all
 	tests/run $(B)
