@@ -98,6 +98,23 @@ $(B)/examples/%: examples/%.c $(wildcard examples/*.h) $(B)/libushm.a
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSE_USHM -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
 
+# ---- drop-in test helpers (tests/dropin/): plain <sys/shm.h> programs,
+# built without the library or sanitizers, that tests/sh/dropin_*.sh run on
+# the kernel and under the preload shim; lib*.c become shared libraries.
+DROPIN_LSRC := $(wildcard tests/dropin/lib*.c)
+DROPIN_SRC  := $(filter-out $(DROPIN_LSRC),$(wildcard tests/dropin/*.c))
+DROPIN_OUT  := $(DROPIN_SRC:tests/dropin/%.c=$(B)/dropin/%) \
+	       $(DROPIN_LSRC:tests/dropin/%.c=$(B)/dropin/%.so)
+all: $(DROPIN_OUT)
+
+$(B)/dropin/%.so: tests/dropin/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -o $@ $<
+
+$(B)/dropin/%: tests/dropin/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) -o $@ $< -ldl
+
 test: all
 	tests/run $(B)
 

@@ -1,0 +1,175 @@
+/*
+ * cmd_run.c - `ushm run`: start a program with ushm in place of the
+ * kernel's System V shared memory.
+ *
+ *   ushm [--namespace DIR] run [--namespace DIR] [--] CMD [ARGS...]
+ *
+ * The program gets LD_PRELOAD with libushm-preload.so (found next to the
+ * ushm binary, through /proc/self/exe), appended to any LD_PRELOAD it
+ * already had, and USHM_DIR naming the namespace as an absolute path: the
+ * one given, else $USHM_DIR, else the default one (DESIGN.md), opened
+ * here first so that a namespace that cannot be used is reported before
+ * the program starts.  Children inherit both through the environment;
+ * the shim puts them back when a program execs with an environment of
+ * its own (docs/DROPIN.md).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ushm.h"
+
+#define PRELOAD_NAME "libushm-preload.so"
+
+/* The shim next to our own binary. */
+static int find_shim(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0) {
+		cmd_warn("cannot read /proc/self/exe: %s", strerror(errno));
+		return -1;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (snprintf(buf, len, "%s/%s", exe, PRELOAD_NAME) >= (int)len)
+		return -1;
+	if (access(buf, R_OK) != 0) {
+		cmd_warn("cannot use %s: %s", buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the LD_PRELOAD value V names SHIM already. */
+static int preload_has(const char *v, const char *shim)
+{
+	size_t sl = strlen(shim);
+
+	while (*v) {
+		size_t len = strcspn(v, ": ");
+
+		if (len == sl && !strncmp(v, shim, sl))
+			return 1;
+		v += len;
+		if (*v)
+			v++;
+	}
+	return 0;
+}
+
+static int set_preload(const char *shim)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *v;
+	int r;
+
+	if (old && preload_has(old, shim))
+		return 0;
+	if (old && *old) {
+		v = malloc(strlen(old) + strlen(shim) + 2);
+		if (!v)
+			return -1;
+		sprintf(v, "%s:%s", old, shim);
+	} else {
+		v = strdup(shim);
+		if (!v)
+			return -1;
+	}
+	r = setenv("LD_PRELOAD", v, 1);
+	free(v);
+	return r;
+}
+
+/* The namespace, opened (created if it is the default one or missing)
+ * and exported as an absolute USHM_DIR. */
+static int set_namespace(const char *dir)
+{
+	char abs[PATH_MAX];
+	const char *path;
+
+	if (!dir)
+		dir = getenv("USHM_DIR");
+	if (dir && !*dir)
+		dir = NULL;
+	if (cmd_open_namespace(dir) != 0)
+		return -1;
+	path = ushm_namespace_path();
+	if (!realpath(path, abs)) {
+		cmd_warn("namespace %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (setenv("USHM_DIR", abs, 1) != 0) {
+		cmd_warn("%s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *dir = NULL;
+	char shim[PATH_MAX];
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if ((!strcmp(argv[i], "--namespace") || !strcmp(argv[i], "-N"))
+		    && i + 1 < argc) {
+			dir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--namespace=", 12)) {
+			dir = argv[i] + 12;
+			i++;
+		} else {
+			cmd_warn("run: unknown option %s", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		cmd_warn("run: no command given (see %s run --help)", cmd_prog);
+		return EXIT_USAGE;
+	}
+	if (find_shim(shim, sizeof(shim)) != 0)
+		return EXIT_FAIL;
+	if (set_namespace(dir) != 0)
+		return EXIT_NAMESPACE;
+	if (set_preload(shim) != 0) {
+		cmd_warn("%s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	execvp(argv[i], argv + i);
+	cmd_warn("%s: %s", argv[i], strerror(errno));
+	/* As env(1) and the shells: 127 not found, 126 not runnable. */
+	return errno == ENOENT ? 127 : 126;
+}
+
+USHM_CMD(run, "run", "start a program with ushm as its SysV shared memory",
+	 "Usage: ushm [--namespace DIR] run [--namespace DIR] [--] CMD [ARGS...]\n"
+	 "\n"
+	 "Run CMD with libushm-preload.so (next to the ushm binary) added to\n"
+	 "LD_PRELOAD and USHM_DIR set to the namespace, so that its shmget,\n"
+	 "shmat, shmdt and shmctl, and those of every child it starts, use\n"
+	 "ushm instead of the kernel.  Under it, /proc/sysvipc/shm and\n"
+	 "/proc/sys/kernel/shm* show the namespace, so ipcs, lsipc and ipcrm\n"
+	 "work on it too.  Statically linked programs and raw system calls\n"
+	 "other than through syscall(3) are not covered: see docs/DROPIN.md.\n"
+	 "\n"
+	 "  -N, --namespace DIR  the namespace (default: $USHM_DIR, else the\n"
+	 "                       system or your private namespace)\n"
+	 "\n"
+	 "Exit status: CMD's; 126 or 127 if it cannot be started; 3 if the\n"
+	 "namespace cannot be used.\n",
+	 run)
