@@ -294,13 +294,13 @@ DIFF_TEST(s6_4_exit_destroys_dest)
 		from_parent();
 		diff_exit();
 	}
+	from_child(1);
 	if (diff_fork() == 0) {
 		AT_OK("child attach b", o->at(b, NULL, 0), NULL);
 		to_parent(0);
 		for (;;)
 			pause();
 	}
-	from_child(1);
 	from_child(2);
 	X_EQ("rmid a", o->ctl(a, IPC_RMID, NULL), 0);
 	X_EQ("rmid b", o->ctl(b, IPC_RMID, NULL), 0);
