@@ -98,6 +98,10 @@ static void print_aligned(const struct table *t, FILE *f, bool noheadings)
 
 			if (c)
 				fputc(' ', f);
+			/* An empty last cell is not padded, even when its
+			 * column is right-aligned. */
+			if (last && n == 0)
+				continue;
 			if (t->cols[c].right)
 				pad(f, w[c] - n);
 			encode(s, false, f);
