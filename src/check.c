@@ -256,13 +256,13 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 			int *fixed)
 {
 	struct ushm_hdr *h = ns->hdr;
-	int fd = dup(ns->segfd);
+	int fd = ushm__os_dup(ns->segfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 
 	if (!d) {
 		if (fd >= 0)
-			close(fd);
+			ushm__os_close(fd);
 		violation(ck, "I10: cannot list %s/segments", ns->path);
 		return;
 	}

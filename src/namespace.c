@@ -56,7 +56,7 @@ static int make_dir(const char *path, mode_t mode)
 {
 	if (ushm__os_mkdirat(AT_FDCWD, path, 0700) < 0)
 		return errno == EEXIST ? 0 : -errno;
-	if (mode != 0700 && chmod(path, mode) < 0)
+	if (mode != 0700 && ushm__os_fchmodat(AT_FDCWD, path, mode) < 0)
 		return -errno;
 	return 0;
 }
@@ -157,16 +157,17 @@ static int default_path(char *buf, size_t len)
 	snprintf(buf, len, "%s", SYSTEM_NS);
 	if (me == 0)
 		return 01777;
-	if (lstat(SYSTEM_NS, &st) == 0 && S_ISDIR(st.st_mode) &&
+	if (ushm__os_fstatat(AT_FDCWD, SYSTEM_NS, &st,
+			     AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 	    st.st_uid == 0 && (st.st_mode & S_ISVTX))
 		return 0;
 	env = getenv("XDG_RUNTIME_DIR");
-	if (env && *env && stat(env, &st) == 0 && S_ISDIR(st.st_mode) &&
+	if (env && *env && ushm__os_fstatat(AT_FDCWD, env, &st, 0) == 0 && S_ISDIR(st.st_mode) &&
 	    st.st_uid == me) {
 		snprintf(buf, len, "%s/ushm", env);
 		return 0700;
 	}
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (ushm__os_fstatat(AT_FDCWD, "/dev/shm", &st, 0) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(buf, len, "/dev/shm/ushm-%u", (unsigned)me);
 		return 0700;
 	}

@@ -24,7 +24,7 @@ static const char *const call_names[OS_NCALLS] = {
 	[OS_MKDIRAT] = "mkdirat", [OS_UNLINKAT] = "unlinkat",
 	[OS_LINKAT] = "linkat", [OS_LOCK] = "lock", [OS_FSTATFS] = "fstatfs",
 	[OS_MREMAP] = "mremap", [OS_MPROTECT] = "mprotect", [OS_COPY] = "copy",
-	[OS_XATTR] = "xattr",
+	[OS_XATTR] = "xattr", [OS_READ] = "read", [OS_DUP] = "dup",
 };
 
 /* Armed faults: call fails when its countdown reaches 1, for repeat calls. */
@@ -226,6 +226,23 @@ int ushm__os_fstatfs(int fd, struct statfs *st)
 {
 	FAULT(OS_FSTATFS, -1);
 	return fstatfs(fd, st);
+}
+
+ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	FAULT(OS_READ, -1);
+	do
+		n = pread(fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int ushm__os_dup(int fd)
+{
+	FAULT(OS_DUP, -1);
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 static int ofd_lock(int fd, int cmd, short type, off_t byte,

@@ -21,7 +21,7 @@ enum ushm_os_call {
 	OS_OPENAT, OS_CLOSE, OS_FSTAT, OS_FSTATAT, OS_FTRUNCATE, OS_FALLOCATE,
 	OS_FCHMOD, OS_FCHOWN, OS_MMAP, OS_MUNMAP, OS_MKDIRAT, OS_UNLINKAT,
 	OS_LINKAT, OS_LOCK, OS_FSTATFS, OS_MREMAP, OS_MPROTECT, OS_COPY,
-	OS_XATTR,
+	OS_XATTR, OS_READ, OS_DUP,
 	OS_NCALLS
 };
 
@@ -49,6 +49,8 @@ int ushm__os_unlinkat(int dirfd, const char *path, int flags);
 int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
 		    const char *newpath);
 int ushm__os_fstatfs(int fd, struct statfs *st);
+ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off);
+int ushm__os_dup(int fd);
 
 /* OFD locks on one byte: set (F_WRLCK, non-blocking), release, or test
  * whether another open file description holds it (1 held, 0 free). */

@@ -271,7 +271,7 @@ static int open_segdir(struct ushm_ns *ns)
 	int fd;
 
 	if (ushm__os_mkdirat(ns->dirfd, SEGDIR_NAME, 0700) == 0) {
-		if (fchmodat(ns->dirfd, SEGDIR_NAME, mode, 0) < 0)
+		if (ushm__os_fchmodat(ns->dirfd, SEGDIR_NAME, mode) < 0)
 			goto fail;
 	} else if (errno != EEXIST) {
 		goto fail;
@@ -344,7 +344,7 @@ int ushm__registry_open(struct ushm_ns *ns)
 		goto out;
 	}
 	if (st.st_size < (off_t)sizeof(h) ||
-	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+	    ushm__os_pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		ushm__seterr("%s/registry is truncated (%lld bytes)", ns->path,
 			     (long long)st.st_size);
 		goto out;

@@ -273,7 +273,7 @@ static bool huge_size_supported(int log2)
 		return false;
 	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB",
 		 (1UL << log2) >> 10);
-	return stat(path, &st) == 0;
+	return ushm__os_fstatat(AT_FDCWD, path, &st, 0) == 0;
 }
 
 static long read_long_file(const char *path, long dflt)
@@ -284,7 +284,7 @@ static long read_long_file(const char *path, long dflt)
 
 	if (fd < 0)
 		return dflt;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = ushm__os_pread(fd, buf, sizeof(buf) - 1, 0);
 	ushm__os_close(fd);
 	if (n <= 0)
 		return dflt;
