@@ -46,6 +46,7 @@ struct bench_case {
 	double bytes_per_op;		/* > 0: print GB/s rather than ops/s */
 	double target;			/* max ratio ushm/kernel; 0: none */
 	double run_mult;		/* longer warm-up and runs: 0 or > 1 */
+	int noisy;			/* 2n + 1 runs rather than n */
 	int population;			/* keyed segments that must exist */
 	int (*prepare)(const struct side *s);
 	double (*run)(long iters);
@@ -102,6 +103,10 @@ const char *bench_error(void);
 
 /* Set by the coordinator's signal handler: stop, clean up, re-raise. */
 extern volatile sig_atomic_t bench_stop;
+
+/* profile.c: CASE on side S alone, in this process; exit status. */
+int bench_profile(const struct bench_case *c, const struct side *s,
+		  long iters);
 
 /* tmpdir.c */
 int bench_tmpdir_make(char *buf, size_t len);
