@@ -525,7 +525,8 @@ long long x_ret(const char *file, int line, const char *label, long long r,
 	switch (mode) {
 	case XM_ERR:
 		if (r != -1 || e != want)
-			diff_expect_fail(file, line, "%s: want -1 %s, got %lld %s",
+			diff_expect_fail(file, line,
+					 "%s: want -1 %s, got %lld %s",
 					 label, ename((int)want), r,
 					 r == -1 ? ename(e) : "");
 		break;
@@ -537,7 +538,8 @@ long long x_ret(const char *file, int line, const char *label, long long r,
 		break;
 	case XM_EQ:
 		if (r != want)
-			diff_expect_fail(file, line, "%s: want %lld, got %lld %s",
+			diff_expect_fail(file, line,
+					 "%s: want %lld, got %lld %s",
 					 label, want, r,
 					 r == -1 ? ename(e) : "");
 		break;
@@ -576,7 +578,8 @@ void *x_at(const char *file, int line, const char *label, void *p,
 	switch (mode) {
 	case XM_ERR:
 		if (p != (void *)-1 || e != err)
-			diff_expect_fail(file, line, "%s: want -1 %s, got %p %s",
+			diff_expect_fail(file, line,
+					 "%s: want -1 %s, got %p %s",
 					 label, ename(err), p,
 					 p == (void *)-1 ? ename(e) : "");
 		break;
@@ -900,7 +903,8 @@ static void compare(const char *name)
 		name, line);
 	for (int i = 0; i < 3; i++)
 		if (ctx[i])
-			fprintf(stderr, "#         %.*s\n", (int)ctxl[i], ctx[i]);
+			fprintf(stderr, "#         %.*s\n", (int)ctxl[i],
+				ctx[i]);
 	fprintf(stderr, "# kernel: %.*s\n", ks ? (int)kl : 15,
 		ks ? ks : "(end of trace)");
 	fprintf(stderr, "# ushm:   %.*s\n", us ? (int)ul : 15,
@@ -942,7 +946,8 @@ void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
 		else if (WIFEXITED(status[i]))
 			rec("== run failed: exit %d", WEXITSTATUS(status[i]));
 		else
-			rec("== run failed: signal %d (%s)", WTERMSIG(status[i]),
+			rec("== run failed: signal %d (%s)",
+			    WTERMSIG(status[i]),
 			    strsignal(WTERMSIG(status[i])));
 		if (cur->len > TRACE_MAX)
 			test_fail(__FILE__, __LINE__, "%s: %s trace overflow",

@@ -31,8 +31,7 @@ DIFF_TEST(s3_1_negative_id)
 	AT_ERR("-1 at an address", o->at(-1, diff_addr(0), 0), EINVAL);
 }
 
-/* 3.2 A non-NULL address not a multiple of SHMLBA gives EINVAL without
- * SHM_RND; with SHM_RND it is rounded down. */
+/* 3.2 Unaligned shmaddr: EINVAL; with SHM_RND it is rounded down. */
 DIFF_TEST(s3_2_misaligned_and_rnd)
 {
 	char *a = diff_addr(0);
@@ -50,8 +49,7 @@ DIFF_TEST(s3_2_misaligned_and_rnd)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 3.3 SHM_RND rounding down to 0: with SHM_REMAP EINVAL; without, root
- * gets a mapping at 0 and NULL as a valid address; nobody gets EPERM. */
+/* 3.3 SHM_RND to 0: EINVAL with REMAP, NULL for root, EPERM for others. */
 DIFF_TEST(s3_3_rnd_to_zero)
 {
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 4096, 0606), 0);
@@ -97,8 +95,7 @@ DIFF_TEST(s3_4_null_remap)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 3.5 Order: negative id, alignment and REMAP rules, then the id lookup
- * (EINVAL), then permission (EACCES), then the address range checks. */
+/* 3.5 Order: id<0, alignment/REMAP, id lookup, EACCES, then range checks. */
 DIFF_TEST(s3_5_order)
 {
 	int a = X_EQ("0600", o->get(IPC_PRIVATE, 8192, 0600), 0);
@@ -122,7 +119,8 @@ DIFF_TEST(s3_5_order)
 		AT_ERR("perm, overlap", o->at(b, busy, 0), EINVAL);
 		AT_ERR("perm, above the user limit",
 		       o->at(b, (void *)0x800000000000UL, 0), ENOMEM);
-		AT_ERR("perm, rounds to 0", o->at(b, (void *)5, SHM_RND), EPERM);
+		AT_ERR("perm, rounds to 0", o->at(b, (void *)5, SHM_RND),
+		       EPERM);
 		diff_exit();
 	}
 	diff_wait(1);
@@ -130,8 +128,7 @@ DIFF_TEST(s3_5_order)
 	rec_stat(o, "stat b", b, IPC_STAT, NULL);
 }
 
-/* 3.6 The access needed is read with SHM_RDONLY, read and write otherwise;
- * SHM_EXEC adds execute.  A missing bit gives EACCES. */
+/* 3.6 Needs r with SHM_RDONLY, else rw; SHM_EXEC adds x; else EACCES. */
 DIFF_TEST(s3_6_perm_bits)
 {
 	static const int modes[] = { 0600, 0604, 0606, 0602, 0605, 0607,
@@ -169,8 +166,7 @@ DIFF_TEST(s3_6_perm_bits)
 		rec_stat(o, L("stat %d", i), i, IPC_STAT, NULL);
 }
 
-/* 3.7 The mapping is MAP_SHARED, PROT_READ, plus PROT_WRITE unless
- * SHM_RDONLY, plus PROT_EXEC with SHM_EXEC: rw-s, r--s, rwxs, r-xs. */
+/* 3.7 Mapping is rw-s, r--s, rwxs or r-xs as SHM_RDONLY/SHM_EXEC say. */
 DIFF_TEST(s3_7_maps_perms)
 {
 	static const int flags[] = { 0, SHM_RDONLY, SHM_EXEC,
@@ -209,8 +205,7 @@ DIFF_TEST(s3_7_rdonly_write_segv)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 3.7 An mprotect that adds PROT_WRITE to an SHM_RDONLY attachment fails
- * with EACCES. */
+/* 3.7 mprotect adding PROT_WRITE to an SHM_RDONLY attachment: EACCES. */
 DIFF_TEST(s3_7_rdonly_mprotect_eacces)
 {
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 8192, 0600), 0);
@@ -244,9 +239,7 @@ DIFF_TEST(s3_8_null_page_aligned)
 	rec("not overlapping: %d", p + 8192 <= q || q + 8192 <= p);
 }
 
-/* 3.9 A non-NULL address without SHM_REMAP: an overlap with any mapping,
- * even partial, gives EINVAL; a wrapping range EINVAL; a range above the
- * user address limit ENOMEM. */
+/* 3.9 Overlap: EINVAL; wrapping range: EINVAL; above user limit: ENOMEM. */
 DIFF_TEST(s3_9_address_range)
 {
 	char *a = diff_addr(2);
@@ -278,8 +271,7 @@ DIFF_TEST(s3_9_address_range)
 	diff_wait(1);
 }
 
-/* 3.10 SHM_REMAP with an address replaces whatever is mapped there
- * (MAP_FIXED); the result is the address. */
+/* 3.10 SHM_REMAP replaces whatever is mapped there; returns the address. */
 DIFF_TEST(s3_10_remap)
 {
 	char *a = diff_addr(3);
@@ -309,8 +301,7 @@ DIFF_TEST(s3_10_remap)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 3.11 The mapping length is segsz rounded up to a page; the tail bytes
- * are readable, writable and shared. */
+/* 3.11 Length is segsz rounded to a page; the tail is usable and shared. */
 DIFF_TEST(s3_11_tail_shared)
 {
 	int id = X_EQ("create 5000", o->get(IPC_PRIVATE, 5000, 0600), 0);
@@ -333,8 +324,7 @@ DIFF_TEST(s3_11_tail_shared)
 	rec("parent sees the child's write: %c", p[8000]);
 }
 
-/* 3.12 A successful shmat sets nattch += 1, atime = now and lpid = caller,
- * and leaves ctime and dtime alone. */
+/* 3.12 shmat: nattch += 1, atime = now, lpid = caller; ctime, dtime kept. */
 DIFF_TEST(s3_12_attach_fields)
 {
 	struct shmid_ds a, b;
@@ -391,8 +381,7 @@ DIFF_TEST(s3_13_failed_at_no_change)
 	       b.shm_lpid == getpid() && b.shm_dtime == 0);
 }
 
-/* 3.14 A segment marked SHM_DEST can still be attached (nattch grows);
- * once destroyed, shmat fails with EINVAL. */
+/* 3.14 A SHM_DEST segment can be attached; once destroyed, EINVAL. */
 DIFF_TEST(s3_14_attach_dest)
 {
 	struct shmid_ds ds;
@@ -412,8 +401,7 @@ DIFF_TEST(s3_14_attach_dest)
 	AT_ERR("attach destroyed", o->at(id, NULL, 0), EINVAL);
 }
 
-/* 3.15 One process may attach a segment many times; each attachment
- * counts in nattch. */
+/* 3.15 A process may attach a segment many times; each one counts. */
 DIFF_TEST(s3_15_many_attachments)
 {
 	static void *ps[300];
@@ -476,13 +464,13 @@ DIFF_TEST(s3_17_return_value)
 	EXPECT(p == (void *)-1 && errno == EINVAL);
 }
 
-/* 3.18 /proc/PID/maps names an attachment /SYSV<key at creation, %08x>,
- * keeps that name after IPC_RMID, and shows the offset of a piece. */
+/* 3.18 maps shows /SYSV<creation key %08x>, kept after RMID, piece offsets. */
 DIFF_TEST(s3_18_maps_name)
 {
 	char *a = diff_addr(6);
+	key_t kneg = (key_t)0xdeadbeef;
 	int neg = X_EQ("key 0xdeadbeef",
-		       o->get((key_t)0xdeadbeef, 3 * 4096, IPC_CREAT | 0600), 0);
+		       o->get(kneg, 3 * 4096, IPC_CREAT | 0600), 0);
 	int priv = X_EQ("private", o->get(IPC_PRIVATE, 4096, 0600), 1);
 	char *p, *q;
 

@@ -40,8 +40,7 @@ static void set_memlock(rlim_t bytes)
 	CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
 }
 
-/* 5.1 cmd < 0 or shmid < 0 gives EINVAL for every command, before
- * anything else. */
+/* 5.1 cmd < 0 or shmid < 0: EINVAL for every command, before anything. */
 DIFF_TEST(s5_1_negative_cmd_or_id)
 {
 	struct shmid_ds ds;
@@ -57,8 +56,7 @@ DIFF_TEST(s5_1_negative_cmd_or_id)
 	rec_stat(o, "still there", id, IPC_STAT, NULL);
 }
 
-/* 5.2 Every cmd other than 0, 1, 2, 3, 11, 12, 13, 14, 15 gives EINVAL,
- * including the IPC_64 bit (0x100). */
+/* 5.2 Any cmd but 0-3 and 11-15 gives EINVAL, IPC_64 (0x100) included. */
 DIFF_TEST(s5_2_unknown_cmds)
 {
 	static const int cmds[] = { 4, 5, 6, 7, 8, 9, 10, 16, 17, 100, 1000,
@@ -87,8 +85,7 @@ DIFF_TEST(s5_4_no_eoverflow)
 	X_EQ("SHM_STAT", rec_stat(o, "shm_stat", 0, SHM_STAT, NULL), id);
 }
 
-/* 5.5 IPC_STAT: id lookup (EINVAL), then read permission (EACCES), then
- * copy-out (EFAULT). */
+/* 5.5 IPC_STAT: id lookup (EINVAL), read perm (EACCES), copy-out (EFAULT). */
 DIFF_TEST(s5_5_stat_order)
 {
 	void *ro = ro_page();
@@ -105,7 +102,8 @@ DIFF_TEST(s5_5_stat_order)
 	X_ERR("SHM_STAT_ANY NULL", o->ctl(0, SHM_STAT_ANY, NULL), EFAULT);
 	if (diff_fork() == 0) {
 		test_become_nobody();
-		X_ERR("nobody, bad id, NULL", o->ctl(5, IPC_STAT, NULL), EINVAL);
+		X_ERR("nobody, bad id, NULL", o->ctl(5, IPC_STAT, NULL),
+		      EINVAL);
 		X_ERR("nobody, NULL", o->ctl(id, IPC_STAT, NULL), EACCES);
 		X_ERR("nobody, read-only", o->ctl(id, IPC_STAT, ro), EACCES);
 		X_ERR("nobody, SHM_STAT NULL", o->ctl(0, SHM_STAT, NULL),
@@ -118,8 +116,7 @@ DIFF_TEST(s5_5_stat_order)
 	rec_stat(o, "unchanged", id, IPC_STAT, NULL);
 }
 
-/* 5.6 IPC_STAT returns 0 and fills every field, the mode with SHM_DEST and
- * SHM_LOCKED included; reserved and padding fields are written as 0. */
+/* 5.6 IPC_STAT fills every field, mode with 01000/02000; reserved are 0. */
 DIFF_TEST(s5_6_stat_fields)
 {
 	struct shmid_ds ds;
@@ -183,8 +180,7 @@ DIFF_TEST(s5_8_stat_no_change)
 	EXPECT(!memcmp(&a, &b, sizeof(a)));
 }
 
-/* 5.9 SHM_STAT takes a table index, low 15 bits only: an empty slot gives
- * EINVAL, and 40000 selects slot 7232. */
+/* 5.9 SHM_STAT takes an index (low 15 bits): 40000 is slot 7232. */
 DIFF_TEST(s5_9_shm_stat_index)
 {
 	X_ERR("empty table, 0", o->ctl(0, SHM_STAT, &(struct shmid_ds){ 0 }),
@@ -195,7 +191,8 @@ DIFF_TEST(s5_9_shm_stat_index)
 	X_EQ("SHM_STAT_ANY 40000",
 	     rec_stat(o, "any 40000", 40000, SHM_STAT_ANY, NULL), 7232);
 	X_ERR("7233", o->ctl(7233, SHM_STAT, &(struct shmid_ds){ 0 }), EINVAL);
-	X_ERR("32768 (slot 0)", o->ctl(32768, SHM_STAT, &(struct shmid_ds){ 0 }),
+	X_ERR("32768 (slot 0)",
+	      o->ctl(32768, SHM_STAT, &(struct shmid_ds){ 0 }),
 	      EINVAL);
 	X_EQ("create at 0", o->get(IPC_PRIVATE, 1, 0600), 0);
 	X_EQ("32768 now", o->ctl(32768, SHM_STAT, &(struct shmid_ds){ 0 }), 0);
@@ -203,8 +200,7 @@ DIFF_TEST(s5_9_shm_stat_index)
 						  &(struct shmid_ds){ 0 }), -1);
 }
 
-/* 5.10 SHM_STAT returns the full id and fills the buffer as IPC_STAT
- * does. */
+/* 5.10 SHM_STAT returns the full id and fills the buffer as IPC_STAT. */
 DIFF_TEST(s5_10_shm_stat_returns_id)
 {
 	struct shmid_ds a, b, c;
@@ -232,7 +228,8 @@ DIFF_TEST(s5_11_shm_stat_perm)
 		test_become_nobody();
 		X_ERR("SHM_STAT 0600", rec_stat(o, "0600", 0, SHM_STAT, NULL),
 		      EACCES);
-		X_EQ("SHM_STAT 0604", rec_stat(o, "0604", 1, SHM_STAT, NULL), 1);
+		X_EQ("SHM_STAT 0604", rec_stat(o, "0604", 1, SHM_STAT, NULL),
+		     1);
 		X_EQ("SHM_STAT_ANY 0600",
 		     rec_stat(o, "any 0600", 0, SHM_STAT_ANY, NULL), 0);
 		X_EQ("SHM_STAT_ANY 0000",
@@ -252,8 +249,7 @@ DIFF_TEST(s5_11_shm_stat_perm)
 	diff_wait(2);
 }
 
-/* 5.12 A segment marked SHM_DEST stays visible to SHM_STAT and IPC_STAT
- * until destroyed. */
+/* 5.12 A SHM_DEST segment stays visible to SHM_STAT and IPC_STAT. */
 DIFF_TEST(s5_12_dest_visible)
 {
 	int id = X_EQ("create", o->get(K1, 1, IPC_CREAT | 0600), 0);
@@ -269,8 +265,7 @@ DIFF_TEST(s5_12_dest_visible)
 	      EINVAL);
 }
 
-/* 5.13 IPC_SET copies the buffer in first: a bad buf gives EFAULT even
- * with an invalid id or a caller without rights. */
+/* 5.13 IPC_SET copies in first: EFAULT before EINVAL and EPERM. */
 DIFF_TEST(s5_13_set_efault_first)
 {
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0600), 0);
@@ -289,8 +284,7 @@ DIFF_TEST(s5_13_set_efault_first)
 	rec_stat(o, "unchanged", id, IPC_STAT, NULL);
 }
 
-/* 5.14 Then the id lookup (EINVAL), then euid == cuid or uid or
- * CAP_SYS_ADMIN, otherwise EPERM; no r or w bits needed. */
+/* 5.14 IPC_SET: EINVAL, then owner/creator/CAP_SYS_ADMIN or EPERM; no rw. */
 DIFF_TEST(s5_14_set_perm)
 {
 	struct shmid_ds ds = set_buf(65534, 65534, 0);
@@ -314,8 +308,7 @@ DIFF_TEST(s5_14_set_perm)
 	rec_stat(o, "1", mine, IPC_STAT, NULL);
 }
 
-/* 5.15 IPC_SET takes only uid, gid and mode & 0777; SHM_DEST and
- * SHM_LOCKED are kept; everything else in the buffer is ignored. */
+/* 5.15 IPC_SET takes uid, gid, mode & 0777; keeps SHM_DEST/SHM_LOCKED. */
 DIFF_TEST(s5_15_set_fields)
 {
 	struct shmid_ds ds, st;
@@ -369,8 +362,7 @@ DIFF_TEST(s5_16_set_ctime)
 	rec_cmp("ctime again vs after", a.shm_ctime, b.shm_ctime);
 }
 
-/* 5.17 A uid or gid that does not map, such as (uid_t)-1, gives EINVAL
- * (after the EPERM check). */
+/* 5.17 IPC_SET with uid or gid (uid_t)-1 gives EINVAL. */
 DIFF_TEST(s5_17_set_invalid_ids)
 {
 	struct shmid_ds ds = set_buf((uid_t)-1, 0, 0600);
@@ -388,8 +380,7 @@ DIFF_TEST(s5_17_set_invalid_ids)
 	rec_stat(o, "unchanged", id, IPC_STAT, NULL);
 }
 
-/* 5.18 Owners may give a segment away; the creator keeps IPC_SET,
- * IPC_RMID and SHM_LOCK rights. */
+/* 5.18 Owners give segments away; the creator keeps SET, RMID, LOCK. */
 DIFF_TEST(s5_18_give_away)
 {
 	if (diff_fork() == 0) {
@@ -433,8 +424,7 @@ DIFF_TEST(s5_18_give_away)
 	X_ERR("removed", o->get(K1, 0, 0), ENOENT);
 }
 
-/* 5.19 IPC_RMID ignores buf; it needs owner, creator or CAP_SYS_ADMIN,
- * otherwise EPERM. */
+/* 5.19 IPC_RMID ignores buf; owner, creator or CAP_SYS_ADMIN, else EPERM. */
 DIFF_TEST(s5_19_rmid_buf_and_perm)
 {
 	X_EQ("create", o->get(K1, 1, IPC_CREAT | 0666), 0);
@@ -459,16 +449,15 @@ DIFF_TEST(s5_20_rmid_destroys)
 	int id = X_EQ("create", o->get(K1, 10000, IPC_CREAT | 0600), 0);
 
 	X_EQ("rmid", o->ctl(id, IPC_RMID, NULL), 0);
-	X_ERR("IPC_STAT", o->ctl(id, IPC_STAT, &(struct shmid_ds){ 0 }), EINVAL);
+	X_ERR("IPC_STAT", o->ctl(id, IPC_STAT, &(struct shmid_ds){ 0 }),
+	      EINVAL);
 	AT_ERR("shmat", o->at(id, NULL, 0), EINVAL);
 	X_ERR("rmid again", o->ctl(id, IPC_RMID, NULL), EINVAL);
 	X_ERR("key", o->get(K1, 0, 0), ENOENT);
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 0);
 }
 
-/* 5.21 With nattch > 0 IPC_RMID sets SHM_DEST and key 0; the segment
- * stays usable (memory, shmat, IPC_SET, SHM_LOCK, IPC_STAT) until nattch
- * reaches 0. */
+/* 5.21 RMID with nattch > 0: SHM_DEST, key 0, usable until nattch 0. */
 DIFF_TEST(s5_21_rmid_attached_marks)
 {
 	struct shmid_ds ds = set_buf(0, 0, 0644);
@@ -536,8 +525,7 @@ DIFF_TEST(s5_25_ipc_info_any)
 	diff_wait(1);
 }
 
-/* 5.26 IPC_INFO fills shmmax, shmmin (1), shmmni, shmseg (= shmmni) and
- * shmall; the four reserved words are 0. */
+/* 5.26 IPC_INFO: shmmax, shmmin 1, shmmni, shmseg = shmmni, shmall. */
 DIFF_TEST(s5_26_ipc_info_fields)
 {
 	struct shminfo in;
@@ -558,8 +546,7 @@ DIFF_TEST(s5_26_ipc_info_fields)
 	rec_ipc_info(o, "extremes", 0, &in);
 }
 
-/* 5.27 IPC_INFO returns the highest idx in use, or 0 when there are
- * none. */
+/* 5.27 IPC_INFO returns the highest idx in use, or 0 when none. */
 DIFF_TEST(s5_27_ipc_info_maxidx)
 {
 	X_EQ("empty", rec_ipc_info(o, "empty", 0, NULL), 0);
@@ -584,9 +571,7 @@ DIFF_TEST(s5_28_ipc_info_efault)
 	X_ERR("read-only", o->ctl(0, IPC_INFO, ro_page()), EFAULT);
 }
 
-/* 5.29 SHM_INFO needs no permission: used_ids (marked included), shm_tot
- * in pages, shm_rss (resident pages, attached or not), shm_swp, and
- * swap_attempts = swap_successes = 0. */
+/* 5.29 SHM_INFO, no perm: used_ids, shm_tot, shm_rss, shm_swp, swap 0. */
 DIFF_TEST(s5_29_shm_info)
 {
 	struct shm_info si;
@@ -636,9 +621,7 @@ DIFF_TEST(s5_31_shm_info_efault)
 	X_ERR("read-only", o->ctl(0, SHM_INFO, ro_page()), EFAULT);
 }
 
-/* 5.32 SHM_LOCK/UNLOCK ignore buf; the id lookup (EINVAL), then, without
- * CAP_IPC_LOCK, euid == uid or cuid (EPERM) and for SHM_LOCK a non-zero
- * RLIMIT_MEMLOCK (EPERM).  No r or w permission needed. */
+/* 5.32 SHM_LOCK: EINVAL, owner/creator or CAP_IPC_LOCK, RLIMIT 0: EPERM. */
 DIFF_TEST(s5_32_lock_checks)
 {
 	int root = X_EQ("root's 0666", o->get(IPC_PRIVATE, 1, 0666), 0);
@@ -693,8 +676,7 @@ DIFF_TEST(s5_32_lock_checks)
 	rec_stat(o, "nobody's", 1, IPC_STAT, NULL);
 }
 
-/* 5.33 SHM_LOCK sets SHM_LOCKED (02000), SHM_UNLOCK clears it; both return
- * 0 and leave ctime unchanged. */
+/* 5.33 SHM_LOCK sets 02000, SHM_UNLOCK clears it; ctime is unchanged. */
 DIFF_TEST(s5_33_lock_flag)
 {
 	struct shmid_ds a, b;
@@ -714,9 +696,7 @@ DIFF_TEST(s5_33_lock_flag)
 	rec_cmp("ctime kept", b.shm_ctime, a.shm_ctime);
 }
 
-/* 5.34 SHM_LOCK charges ceil(segsz/4096) pages to the caller's user,
- * cumulatively; over RLIMIT_MEMLOCK is ENOMEM; relocking does not charge
- * again; SHM_UNLOCK or destruction releases. */
+/* 5.34 SHM_LOCK charges pages per user; over RLIMIT_MEMLOCK: ENOMEM. */
 DIFF_TEST(s5_34_memlock_accounting)
 {
 	if (diff_fork() == 0) {
@@ -766,8 +746,7 @@ DIFF_TEST(s5_35_unlock_unlocked)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 5.36 On hugetlb segments SHM_LOCK and SHM_UNLOCK succeed without doing
- * anything; the flag is not set. */
+/* 5.36 SHM_LOCK and SHM_UNLOCK on hugetlb succeed and do nothing. */
 DIFF_TEST(s5_36_lock_hugetlb_noop)
 {
 	struct shmid_ds ds;

@@ -33,9 +33,7 @@ DIFF_TEST(s4_1_unaligned)
 	X_EQ("p", o->dt(p), 0);
 }
 
-/* 4.2 shmdt fails with EINVAL unless a piece of an attachment placed at
- * addr is at or above it: NULL, unattached, middle, non-SysV mappings,
- * twice, a piece's own start. */
+/* 4.2 shmdt EINVAL: NULL, unattached, middle, non-SysV, twice, piece. */
 DIFF_TEST(s4_2_einval_cases)
 {
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 3 * PAGE, 0600), 0);
@@ -68,9 +66,7 @@ DIFF_TEST(s4_2_einval_cases)
 	X_ERR("twice", o->dt(p), EINVAL);
 }
 
-/* 4.3 shmdt removes every piece of the same segment that satisfies 4.2
- * within [addr, addr + round_up(segsz)): all fragments left by munmap or
- * mprotect. */
+/* 4.3 shmdt removes every piece of the attachment made at addr. */
 DIFF_TEST(s4_3_detach_all_pieces)
 {
 	struct shmid_ds ds;
@@ -89,8 +85,7 @@ DIFF_TEST(s4_3_detach_all_pieces)
 	EXPECT(diff_count_maps(p, P4) == 0);
 }
 
-/* 4.3 Pieces of another segment, or of another attachment of the same
- * segment, inside the range stay. */
+/* 4.3 Pieces of other segments or attachments in the range stay. */
 DIFF_TEST(s4_3_other_pieces_stay)
 {
 	int x = X_EQ("x 4 pages", o->get(IPC_PRIVATE, P4, 0600), 0);
@@ -115,8 +110,7 @@ DIFF_TEST(s4_3_other_pieces_stay)
 	X_NATTCH(o, "y end", y, 0);
 }
 
-/* 4.4 Each piece removed sets nattch -= 1, dtime = now, lpid = caller;
- * atime and ctime do not change. */
+/* 4.4 A detach: nattch -= 1, dtime = now, lpid = caller; atime kept. */
 DIFF_TEST(s4_4_detach_fields)
 {
 	struct shmid_ds a, b;
@@ -149,8 +143,7 @@ DIFF_TEST(s4_4_detach_fields)
 	rec_stat(o, "after the child's exit", id, IPC_STAT, NULL);
 }
 
-/* 4.4 When nattch reaches 0 on a segment marked SHM_DEST, it is
- * destroyed. */
+/* 4.4 A SHM_DEST segment is destroyed when nattch reaches 0. */
 DIFF_TEST(s4_4_dest_destroyed_at_last_detach)
 {
 	struct shm_info si;
@@ -169,8 +162,7 @@ DIFF_TEST(s4_4_dest_destroyed_at_last_detach)
 	EXPECT(si.used_ids == 0 && si.shm_tot == 0);
 }
 
-/* 4.5 munmap of a whole attachment is equivalent to shmdt: nattch, dtime,
- * lpid, and destruction. */
+/* 4.5 munmap of a whole attachment is the same as shmdt. */
 DIFF_TEST(s4_5_munmap_whole)
 {
 	struct shmid_ds ds;
@@ -190,9 +182,7 @@ DIFF_TEST(s4_5_munmap_whole)
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 0);
 }
 
-/* 4.6 nattch counts mapping pieces: munmap of a middle page gives 2, of
- * the head or tail page 1; mprotect of a middle page 3, and it stays 3
- * after the protection is restored; one shmdt brings it to 0. */
+/* 4.6 nattch counts pieces: munmap/mprotect of a page split VMAs. */
 DIFF_TEST(s4_6_nattch_counts_pieces)
 {
 	struct shmid_ds ds;
@@ -225,9 +215,7 @@ DIFF_TEST(s4_6_nattch_counts_pieces)
 	EXPECT(ds.shm_nattch == 0);
 }
 
-/* 4.7 mremap: a move keeps nattch 1 and shmdt must use the new address; a
- * shrink keeps nattch; a duplicate (old size 0) adds a piece that shmdt
- * removes alone; growing is allowed. */
+/* 4.7 mremap: move keeps nattch, duplicate adds a piece, grow is allowed. */
 DIFF_TEST(s4_7_mremap)
 {
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 3 * PAGE, 0600), 0);
@@ -307,8 +295,7 @@ DIFF_TEST(s4_9_persist)
 	rec_stat(o, "stat", id, IPC_STAT, NULL);
 }
 
-/* 4.10 On destruction the contents are lost, the slot and key become free,
- * shm_tot drops, and a later lookup of the id gives EINVAL. */
+/* 4.10 Destruction frees contents, slot, key and shm_tot; id: EINVAL. */
 DIFF_TEST(s4_10_destroy_frees)
 {
 	struct shm_info si;
@@ -322,12 +309,14 @@ DIFF_TEST(s4_10_destroy_frees)
 	X_EQ("detach", o->dt(p), 0);
 	rec_shm_info(o, "info", 0, &si);
 	EXPECT(si.used_ids == 0 && si.shm_tot == 0);
-	X_ERR("IPC_STAT", o->ctl(id, IPC_STAT, &(struct shmid_ds){ 0 }), EINVAL);
+	X_ERR("IPC_STAT", o->ctl(id, IPC_STAT, &(struct shmid_ds){ 0 }),
+	      EINVAL);
 	X_ERR("SHM_STAT slot", o->ctl(0, SHM_STAT, &(struct shmid_ds){ 0 }),
 	      EINVAL);
 	AT_ERR("shmat", o->at(id, NULL, 0), EINVAL);
 	X_ERR("key free", o->get(K1, 0, 0), ENOENT);
-	id = X_EQ("new with the key", o->get(K1, 3 * PAGE, IPC_CREAT | 0600), 1);
+	id = X_EQ("new with the key", o->get(K1, 3 * PAGE, IPC_CREAT | 0600),
+		  1);
 	p = AT_OK("attach new", o->at(id, NULL, 0), NULL);
 	if (p != (void *)-1)
 		rec("new is zero: %d", diff_all_zero(p, 3 * PAGE));

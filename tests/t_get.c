@@ -13,8 +13,7 @@
 #define K1 0x2e000001
 #define K2 0x2e000002
 
-/* 2.1 key == IPC_PRIVATE always creates a new segment; IPC_CREAT and
- * IPC_EXCL make no difference. */
+/* 2.1 IPC_PRIVATE always creates; IPC_CREAT, IPC_EXCL don't matter. */
 DIFF_TEST(s2_1_private_always_new)
 {
 	X_EQ("plain", o->get(IPC_PRIVATE, 10, 0600), 0);
@@ -26,8 +25,7 @@ DIFF_TEST(s2_1_private_always_new)
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 3);
 }
 
-/* 2.2 A segment marked for destruction has key 0: it can never be found
- * by key, and its old key is free at once for a new segment. */
+/* 2.2 A SHM_DEST segment has key 0; its old key is free at once. */
 DIFF_TEST(s2_2_dest_key_free)
 {
 	struct shmid_ds ds;
@@ -48,8 +46,7 @@ DIFF_TEST(s2_2_dest_key_free)
 	X_EQ("new one stays", o->get(K1, 0, 0), 1);
 }
 
-/* 2.3 At most one segment has a given non-zero key; any number of
- * segments can have key 0. */
+/* 2.3 One segment per non-zero key; any number with key 0. */
 DIFF_TEST(s2_3_one_segment_per_key)
 {
 	X_EQ("create", o->get(K1, 100, IPC_CREAT | 0600), 0);
@@ -62,8 +59,7 @@ DIFF_TEST(s2_3_one_segment_per_key)
 		rec_stat(o, L("stat %d", i), i, IPC_STAT, NULL);
 }
 
-/* 2.4 If the key is not found and IPC_CREAT is absent: ENOENT, before
- * size, mode and limit checks; IPC_EXCL alone does not create. */
+/* 2.4 Key not found, no IPC_CREAT: ENOENT, before size/mode/limits. */
 DIFF_TEST(s2_4_enoent)
 {
 	X_ERR("plain", o->get(K1, 100, 0600), ENOENT);
@@ -84,12 +80,12 @@ DIFF_TEST(s2_4_enoent)
 	X_EQ("SHM_INFO: nothing created", rec_shm_info(o, "info", 0, NULL), 0);
 }
 
-/* 2.5 Key found with IPC_CREAT|IPC_EXCL: EEXIST, checked before the size
- * and permission checks. */
+/* 2.5 Found with IPC_CREAT|IPC_EXCL: EEXIST, before size and perm. */
 DIFF_TEST(s2_5_eexist_first)
 {
 	X_EQ("create", o->get(K1, 100, IPC_CREAT | 0600), 0);
-	X_ERR("same size", o->get(K1, 100, IPC_CREAT | IPC_EXCL | 0600), EEXIST);
+	X_ERR("same size", o->get(K1, 100, IPC_CREAT | IPC_EXCL | 0600),
+	      EEXIST);
 	X_ERR("bigger size", o->get(K1, 5000, IPC_CREAT | IPC_EXCL | 0600),
 	      EEXIST);
 	X_ERR("size 0", o->get(K1, 0, IPC_CREAT | IPC_EXCL), EEXIST);
@@ -113,8 +109,7 @@ DIFF_TEST(s2_6_excl_alone_is_lookup)
 	X_ERR("IPC_EXCL alone, bigger", o->get(K1, 101, IPC_EXCL), EINVAL);
 }
 
-/* 2.7 Key found and size > shm_segsz: EINVAL, compared in bytes: a
- * 4097-byte segment rejects 4098. */
+/* 2.7 Found and size > segsz: EINVAL, in bytes (4097 rejects 4098). */
 DIFF_TEST(s2_7_size_in_bytes)
 {
 	X_EQ("create 4097", o->get(K1, 4097, IPC_CREAT | 0600), 0);
@@ -138,8 +133,7 @@ DIFF_TEST(s2_7_size_checked_before_perm)
 	diff_wait(1);
 }
 
-/* 2.8 Key found: any size in 0..shm_segsz is accepted and shmmax is not
- * consulted. */
+/* 2.8 Found: any size 0..segsz is accepted; shmmax is not consulted. */
 DIFF_TEST(s2_8_lookup_size_range)
 {
 	X_EQ("create 5000", o->get(K1, 5000, IPC_CREAT | 0600), 0);
@@ -154,8 +148,7 @@ DIFF_TEST(s2_8_lookup_size_range)
 	X_ERR("new one is refused", o->get(K2, 4000, IPC_CREAT | 0600), EINVAL);
 }
 
-/* 2.9 Key found: the access requested is the union of the three rwx
- * triplets of shmflg & 0777, checked against the caller's class. */
+/* 2.9 Found: access asked is the union of shmflg's rwx triplets. */
 DIFF_TEST(s2_9_lookup_perm_union)
 {
 	static const int modes[] = { 0600, 0604, 0606, 0602, 0660, 0000,
@@ -191,8 +184,7 @@ DIFF_TEST(s2_9_lookup_perm_union)
 	diff_wait(1);
 }
 
-/* 2.10 Key found: returns the existing id and changes nothing, ctime
- * included. */
+/* 2.10 Found: returns the id and changes nothing, ctime included. */
 DIFF_TEST(s2_10_lookup_no_side_effects)
 {
 	struct shmid_ds a, b;
@@ -268,8 +260,7 @@ DIFF_TEST(s2_11c_shmall_enospc)
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 1);
 }
 
-/* 2.11(d) With SHM_HUGETLB: an unsupported size code gives EINVAL, then
- * an unprivileged caller EPERM, then a failed reservation ENOMEM. */
+/* 2.11(d) SHM_HUGETLB: bad size code EINVAL, then EPERM, then ENOMEM. */
 DIFF_TEST(s2_11d_hugetlb_order)
 {
 	X_ERR("root, 1 MiB pages",
@@ -310,8 +301,7 @@ DIFF_TEST(s2_11e_backing_object)
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 0);
 }
 
-/* 2.11(f) number of segments >= shmmni gives ENOSPC, checked last: a
- * creation over both shmmni and memory fails with ENOMEM. */
+/* 2.11(f) count >= shmmni: ENOSPC, checked last (ENOMEM wins). */
 DIFF_TEST(s2_11f_shmmni_last)
 {
 	X_EQ("shmmni=2", o->set_limit("shmmni", 2), 0);
@@ -332,9 +322,7 @@ DIFF_TEST(s2_11f_shmmni_last)
 	X_EQ("c", o->get(IPC_PRIVATE, 1, 0600), 2);
 }
 
-/* 2.12 A new segment: key as given, mode = shmflg & 0777, uid = cuid =
- * euid, gid = cgid = egid, cpid = caller, lpid 0, atime = dtime = 0,
- * ctime = now, segsz exact, nattch 0, not locked. */
+/* 2.12 New segment: mode, uids, cpid, lpid 0, times, exact segsz. */
 DIFF_TEST(s2_12_initial_state)
 {
 	struct shmid_ds ds;
@@ -395,9 +383,7 @@ DIFF_TEST(s2_12_thread_cpid_is_tgid)
 	EXPECT(ds.shm_cpid == getpid());
 }
 
-/* 2.13 Only the low 9 bits of shmflg are stored: not IPC_CREAT (01000,
- * SHM_DEST in mode), IPC_EXCL (02000, SHM_LOCKED), SHM_NORESERVE or
- * unknown high bits. */
+/* 2.13 Only shmflg & 0777 is stored in the mode. */
 DIFF_TEST(s2_13_mode_low9)
 {
 	X_EQ("IPC_CREAT|IPC_EXCL|0777",
@@ -419,8 +405,7 @@ DIFF_TEST(s2_14_07777_is_hugetlb)
 	X_EQ("0777", o->get(IPC_PRIVATE, 10, 0777), 0);
 }
 
-/* 2.15 A new segment reads as zeros, including the bytes between segsz
- * and the end of its last page, even where a destroyed one was. */
+/* 2.15 A new segment reads as zeros, the tail of the last page too. */
 DIFF_TEST(s2_15_zero_filled)
 {
 	int id = X_EQ("create", o->get(K1, 5000, IPC_CREAT | 0600), 0);
@@ -441,9 +426,7 @@ DIFF_TEST(s2_15_zero_filled)
 	EXPECT(diff_all_zero(p, 8192));
 }
 
-/* 2.16 Without SHM_NORESERVE a segment beyond commit accounting fails with
- * ENOMEM (64 TiB); with SHM_NORESERVE it succeeds and pages are charged
- * as they are touched. */
+/* 2.16 64 TiB: ENOMEM, but succeeds with SHM_NORESERVE. */
 DIFF_TEST(s2_16_noreserve)
 {
 	struct shm_info si;
@@ -469,8 +452,7 @@ DIFF_TEST(s2_16_noreserve)
 	rec_shm_info(o, "info after", 0, NULL);
 }
 
-/* 2.16 A 5 GiB segment fits commit accounting here; offsets beyond 4 GiB
- * work. */
+/* 2.16 A 5 GiB segment fits commit accounting; offsets past 4 GiB work. */
 DIFF_TEST(s2_16_five_gib)
 {
 	size_t sz = 5ULL << 30;
@@ -490,11 +472,7 @@ DIFF_TEST(s2_16_five_gib)
 	X_EQ("SHM_INFO", rec_shm_info(o, "info", 0, NULL), 0);
 }
 
-/* 2.17 SHM_HUGETLB: EPERM without CAP_IPC_LOCK or hugetlb_shm_group
- * membership (checked before the reservation); ENOMEM for a privileged
- * caller without huge pages; SHM_NORESERVE succeeds with none; segsz is
- * kept, shm_tot is charged ceil(size/4096) and the mapping is rounded up
- * to 2 MiB. */
+/* 2.17 SHM_HUGETLB: EPERM unless CAP_IPC_LOCK or group; ENOMEM; NORESERVE. */
 DIFF_TEST(s2_17_hugetlb)
 {
 	static const gid_t group0[] = { 0 };
@@ -549,8 +527,7 @@ DIFF_TEST(s2_17_hugetlb)
 	}
 }
 
-/* 2.18 Creation adds ceil(size/4096) to shm_tot; destruction, not
- * marking, takes it off. */
+/* 2.18 Creation adds ceil(size/4096) to shm_tot, destruction removes it. */
 DIFF_TEST(s2_18_shm_tot)
 {
 	struct shm_info si;

@@ -94,11 +94,7 @@ static void model_remove(struct model *m, int id)
 	m->n--;
 }
 
-/*
- * 1.4 The index is chosen cyclically: R = min(max(floor(3n/2), 64), 32768),
- * search [next, R-1] then [0, R-1].
- * 1.5 next = idx + 1; seq + 1 when idx <= last_idx.
- */
+/* 1.4 Cyclic index in [next, R-1] then [0, R-1]; 1.5 seq on wrap. */
 DIFF_TEST(s1_4_cyclic_index)
 {
 	static struct model m = { .last_idx = -1 };
@@ -131,14 +127,14 @@ DIFF_TEST(s1_4_cyclic_index)
 	rec("live: %d", nlive);
 }
 
-/* 1.4 The range grows with the number of segments: with 64 segments the
- * next index is 64, not a wrap to a free lower slot. */
+/* 1.4 R = max(3n/2, 64) grows with the number of segments. */
 DIFF_TEST(s1_4_range_grows)
 {
 	int ids[70];
 
 	for (int i = 0; i < 64; i++)
-		ids[i] = X_EQ(L("create %d", i), o->get(IPC_PRIVATE, 1, 0600), i);
+		ids[i] = X_EQ(L("create %d", i), o->get(IPC_PRIVATE, 1, 0600),
+			      i);
 	X_EQ("rmid 3", o->ctl(ids[3], IPC_RMID, NULL), 0);
 	/* n = 63: R = 94, next = 64 */
 	X_EQ("create with n=63", o->get(IPC_PRIVATE, 1, 0600), 64);
@@ -165,8 +161,7 @@ DIFF_TEST(s1_5_seq_bumps_on_wrap)
 	rec_stat(o, "stat old", a, IPC_STAT, NULL);
 }
 
-/* 1.6 A freed index is not reused at once; re-creating a removed key
- * gives a new, different id. */
+/* 1.6 A freed index is not reused at once. */
 DIFF_TEST(s1_6_not_lowest_free)
 {
 	int a = X_EQ("a", o->get(IPC_PRIVATE, 1, 0600), 0);
@@ -188,17 +183,18 @@ DIFF_TEST(s1_6_recreate_key_new_id)
 	      EINVAL);
 }
 
-/* 1.7 When the range is full except for holes, the wrap-around search
- * finds the holes. */
+/* 1.7 When the range is full but for holes, the wrap finds them. */
 DIFF_TEST(s1_7_wrap_finds_holes)
 {
 	int ids[64];
 
 	for (int i = 0; i < 40; i++)
-		ids[i] = X_EQ(L("create %d", i), o->get(IPC_PRIVATE, 1, 0600), i);
+		ids[i] = X_EQ(L("create %d", i), o->get(IPC_PRIVATE, 1, 0600),
+			      i);
 	for (int i = 0; i < 30; i++)
 		if (i != 7 && i != 20)
-			X_EQ(L("rmid %d", i), o->ctl(ids[i], IPC_RMID, NULL), 0);
+			X_EQ(L("rmid %d", i), o->ctl(ids[i], IPC_RMID, NULL),
+			     0);
 	/* n = 12..35 while filling 40..63: R stays 64 */
 	for (int i = 40; i < 64; i++)
 		X_EQ(L("fill %d", i), o->get(IPC_PRIVATE, 1, 0600), i);
@@ -210,8 +206,7 @@ DIFF_TEST(s1_7_wrap_finds_holes)
 	X_EQ("skips used 7", o->get(IPC_PRIVATE, 1, 0600), 32768 + 8);
 }
 
-/* 1.7 With all 32768 slots used but one, the next creation gets exactly
- * that slot; 5.27 IPC_INFO then returns 32767. */
+/* 1.7 With all 32768 slots used but one, the next gets that one. */
 DIFF_TEST_T(s1_7_full_table_last_slot, 120)
 {
 	int hole = 12345, id;
@@ -232,8 +227,7 @@ DIFF_TEST_T(s1_7_full_table_last_slot, 120)
 	X_EQ("SHM_INFO max idx", rec_shm_info(o, "shm_info", 0, NULL), 32767);
 }
 
-/* 1.8 The allocator state changes only when a creation succeeds: failures
- * with EINVAL, ENOSPC, ENOMEM or EPERM do not advance it. */
+/* 1.8 Failed creations (EINVAL/ENOSPC/ENOMEM/EPERM) don't advance. */
 DIFF_TEST(s1_8_failures_do_not_advance)
 {
 	X_EQ("a", o->get(IPC_PRIVATE, 1, 0600), 0);
@@ -279,8 +273,7 @@ DIFF_TEST(s1_9_empty_slot_einval)
 	all_calls_einval(o, INT_MAX, "INT_MAX");
 }
 
-/* 1.9 An occupied slot whose seq differs from id >> 15 gives EINVAL, not
- * EIDRM (removed, destroyed and stale ids). */
+/* 1.9 An occupied slot with another seq gives EINVAL, not EIDRM. */
 DIFF_TEST(s1_9_stale_seq_einval)
 {
 	int id = cycle_to_seq1(o, 0);	/* 32768: idx 0 seq 1 */
@@ -290,8 +283,7 @@ DIFF_TEST(s1_9_stale_seq_einval)
 	rec_stat(o, "current still fine", id, IPC_STAT, NULL);
 }
 
-/* 1.10 SHM_STAT and SHM_STAT_ANY use only arg & 0x7fff and skip the seq
- * check, so a full id works as well as an index. */
+/* 1.10 SHM_STAT and SHM_STAT_ANY use only arg & 0x7fff. */
 DIFF_TEST(s1_10_shm_stat_ignores_seq)
 {
 	int id = cycle_to_seq1(o, 0);
@@ -305,8 +297,7 @@ DIFF_TEST(s1_10_shm_stat_ignores_seq)
 	     rec_stat(o, "any wrong seq", 7 * 32768, SHM_STAT_ANY, NULL), id);
 }
 
-/* 1.11 A negative shmid gives EINVAL in shmat and in shmctl for every cmd,
- * IPC_INFO and SHM_INFO included, before anything else. */
+/* 1.11 A negative shmid: EINVAL in shmat and every shmctl cmd, first. */
 DIFF_TEST(s1_11_negative_id)
 {
 	static const int cmds[] = { IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO,
@@ -330,8 +321,7 @@ DIFF_TEST(s1_11_negative_id)
 	}
 }
 
-/* 1.12 A deterministic single-threaded sequence never produces EIDRM:
- * removed, destroyed-after-detach and reused ids all give EINVAL. */
+/* 1.12 A deterministic single-threaded sequence never gives EIDRM. */
 DIFF_TEST(s1_12_no_eidrm)
 {
 	int a = X_EQ("a", o->get(K1, 4096, IPC_CREAT | 0600), 0);
@@ -341,7 +331,8 @@ DIFF_TEST(s1_12_no_eidrm)
 	rec_stat(o, "marked", a, IPC_STAT, NULL);
 	X_EQ("detach last", o->dt(p), 0);
 	all_calls_einval(o, a, "destroyed");
-	X_ERR("SHM_STAT destroyed", o->ctl(0, SHM_STAT, &(struct shmid_ds){ 0 }),
+	X_ERR("SHM_STAT destroyed",
+	      o->ctl(0, SHM_STAT, &(struct shmid_ds){ 0 }),
 	      EINVAL);
 }
 
@@ -354,8 +345,7 @@ DIFF_TEST(s1_14_next_id_default)
 	EXPECT(v == -1);
 }
 
-/* 1.15 With shm_next_id >= 0 the next creation takes seq = value >> 15
- * and idx = value & 0x7fff if free: the id equals the value. */
+/* 1.15 shm_next_id >= 0: the next creation's id is exactly the value. */
 DIFF_TEST(s1_15_next_id_exact)
 {
 	X_EQ("next_id=500", o->set_limit("shm_next_id", 500), 0);
@@ -368,8 +358,7 @@ DIFF_TEST(s1_15_next_id_exact)
 	     3 * 32768 + 77);
 }
 
-/* 1.15 If idx value & 0x7fff is taken, the lowest free idx above it is
- * used, with seq = value >> 15. */
+/* 1.15 idx taken: lowest free idx above it, with seq = value >> 15. */
 DIFF_TEST(s1_15_next_id_collision)
 {
 	for (int i = 0; i < 4; i++)
@@ -400,8 +389,7 @@ DIFF_TEST(s1_16_next_id_reset)
 	EXPECT(v == -1);
 }
 
-/* 1.16 A failed creation does not consume the value, nor does shmget
- * finding an existing key. */
+/* 1.16 Failed creations and lookups don't consume shm_next_id. */
 DIFF_TEST(s1_16_next_id_not_consumed)
 {
 	long long v;
@@ -419,8 +407,7 @@ DIFF_TEST(s1_16_next_id_not_consumed)
 	EXPECT(v == -1);
 }
 
-/* 1.17 A creation through shm_next_id leaves the cyclic allocator's next,
- * last_idx and seq unchanged. */
+/* 1.17 shm_next_id creations leave next, last_idx, seq alone. */
 DIFF_TEST(s1_17_next_id_keeps_cyclic_state)
 {
 	X_EQ("a", o->get(IPC_PRIVATE, 1, 0600), 0);
@@ -432,8 +419,7 @@ DIFF_TEST(s1_17_next_id_keeps_cyclic_state)
 	X_EQ("cyclic continues at 2 seq 0", o->get(IPC_PRIVATE, 1, 0600), 2);
 }
 
-/* 1.18 shm_next_id accepts 0..INT_MAX; a negative value, even -1, gives
- * EINVAL; other users get EACCES. */
+/* 1.18 shm_next_id takes 0..INT_MAX; negative EINVAL; others EACCES. */
 DIFF_TEST(s1_18_next_id_range)
 {
 	X_EQ("0", o->set_limit("shm_next_id", 0), 0);
@@ -454,8 +440,7 @@ DIFF_TEST(s1_18_next_id_range)
 	rec_limit(o, "shm_next_id", NULL);
 }
 
-/* 1.18 A task with CAP_CHECKPOINT_RESTORE (without CAP_SYS_ADMIN) can
- * write shm_next_id. */
+/* 1.18 CAP_CHECKPOINT_RESTORE alone may write shm_next_id. */
 DIFF_TEST(s1_18_next_id_checkpoint_restore)
 {
 	if (diff_fork() == 0) {
@@ -472,8 +457,7 @@ DIFF_TEST(s1_18_next_id_checkpoint_restore)
 	rec_limit(o, "shm_next_id", NULL);
 }
 
-/* 1.19 A new namespace starts empty, with compile-time defaults rather
- * than the parent's values; each has its own table and allocator. */
+/* 1.19 A new namespace: own table and state, default limits. */
 DIFF_TEST(s1_19_ns_defaults_and_isolation)
 {
 	static const char *const names[] = { "shmmax", "shmall", "shmmni",

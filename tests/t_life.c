@@ -35,9 +35,7 @@ static void exec_waiting_shell(void)
 	_exit(127);
 }
 
-/* 6.1 fork: the child inherits every attachment at the same address;
- * nattch grows by one per inherited piece, atime = now, lpid = the
- * parent's pid. */
+/* 6.1 fork: pieces inherited, nattch += pieces, atime, lpid = parent. */
 DIFF_TEST(s6_1_fork_inherits)
 {
 	struct shmid_ds a, b;
@@ -128,8 +126,7 @@ static void *idle_thread(void *arg)
 	return arg;
 }
 
-/* 6.2 vfork and CLONE_VM threads share the mapping and do not change
- * nattch. */
+/* 6.2 vfork and CLONE_VM threads do not change nattch. */
 DIFF_TEST(s6_2_vfork_and_threads)
 {
 	struct shmid_ds a, b;
@@ -153,8 +150,7 @@ DIFF_TEST(s6_2_vfork_and_threads)
 	       b.shm_dtime == 0);
 }
 
-/* 6.3 exec drops all attachments as if detached: nattch -1 per piece,
- * dtime = now, lpid = the exec'ing process. */
+/* 6.3 exec detaches everything: nattch, dtime = now, lpid = exec'er. */
 DIFF_TEST(s6_3_exec_detaches)
 {
 	struct shmid_ds ds;
@@ -219,8 +215,7 @@ DIFF_TEST(s6_3_failed_exec_keeps)
 	X_NATTCH(o, "after exit", id, 0);
 }
 
-/* 6.4 exit drops all attachments: nattch -1 per piece, dtime = now, lpid =
- * the exiting pid. */
+/* 6.4 exit (also _exit, fatal signal) detaches: nattch, dtime, lpid. */
 DIFF_TEST(s6_4_exit_detaches)
 {
 	struct shmid_ds ds;
@@ -280,8 +275,7 @@ DIFF_TEST(s6_4_sigkill_detaches)
 	       ds.shm_dtime > ds.shm_atime);
 }
 
-/* 6.4 If the last attachment of a SHM_DEST segment goes with an exiting or
- * killed process, the segment is destroyed. */
+/* 6.4 The last attacher's exit or death destroys a SHM_DEST segment. */
 DIFF_TEST(s6_4_exit_destroys_dest)
 {
 	struct shm_info si;
@@ -318,15 +312,14 @@ DIFF_TEST(s6_4_exit_destroys_dest)
 	EXPECT(si.used_ids == 0 && si.shm_tot == 0);
 }
 
-/* 6.5 With shm_rmid_forced = 0 a segment outlives every process, its
- * creator included; cpid keeps the dead creator's pid. */
+/* 6.5 rmid_forced 0: a segment outlives its creator; cpid is kept. */
 DIFF_TEST(s6_5_outlives_creator)
 {
 	struct shmid_ds ds;
 
 	if (diff_fork() == 0) {
-		int id = X_EQ("child creates", o->get(K1, PAGE, IPC_CREAT | 0600),
-			      0);
+		int id = X_EQ("child creates",
+			      o->get(K1, PAGE, IPC_CREAT | 0600), 0);
 		char *p = AT_OK("child attach", o->at(id, NULL, 0), NULL);
 
 		if (p != (void *)-1)
@@ -361,9 +354,7 @@ static void *thread_creates(void *arg)
 	return NULL;
 }
 
-/* 6.6 The creator is the thread: when it exits its segments are orphans
- * (here destroyed at once under shm_rmid_forced = 1) though the process
- * lives on. */
+/* 6.6 The creator is the thread: its exit makes orphans. */
 DIFF_TEST(s6_6_thread_creator_orphan)
 {
 	pthread_t t;
@@ -403,9 +394,7 @@ DIFF_TEST(s6_6_fork_not_creator)
 	      EINVAL);
 }
 
-/* 6.7(a) With shm_rmid_forced = 1, when a creator exits its unattached
- * segments are destroyed and attached ones survive until their last
- * detach (b). */
+/* 6.7(a) rmid_forced 1: creator exit destroys unattached segments. */
 DIFF_TEST(s6_7a_creator_exit_destroys)
 {
 	void *p;
@@ -450,8 +439,7 @@ DIFF_TEST(s6_7a_creator_exit_destroys)
 	      EINVAL);
 }
 
-/* 6.7(b) With shm_rmid_forced = 1 any detach that brings nattch to 0
- * destroys the segment, though its creator is alive. */
+/* 6.7(b) rmid_forced 1: any last detach destroys the segment. */
 DIFF_TEST(s6_7b_last_detach_destroys)
 {
 	void *p;
@@ -473,8 +461,7 @@ DIFF_TEST(s6_7b_last_detach_destroys)
 	      o->ctl(1, IPC_STAT, &(struct shmid_ds){ 0 }), EINVAL);
 }
 
-/* 6.7(c) With shm_rmid_forced = 1 a failed shmat on a segment with nattch
- * 0 destroys it. */
+/* 6.7(c) rmid_forced 1: a failed shmat on nattch 0 destroys. */
 DIFF_TEST(s6_7c_failed_shmat_destroys)
 {
 	char *busy = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -503,8 +490,7 @@ DIFF_TEST(s6_7c_failed_shmat_destroys)
 	      rec_stat(o, "refused", 1, IPC_STAT, NULL));
 }
 
-/* 6.8 Writing 1 to shm_rmid_forced destroys every orphan with nattch 0;
- * live creators' segments and attached orphans survive. */
+/* 6.8 Writing 1 to shm_rmid_forced destroys unattached orphans. */
 DIFF_TEST(s6_8_sysctl_purges_orphans)
 {
 	void *p;
@@ -530,8 +516,7 @@ DIFF_TEST(s6_8_sysctl_purges_orphans)
 	X_NATTCH(o, "c still there", 2, 0);
 }
 
-/* 6.9 Setting shm_rmid_forced back to 0 restores the persistent
- * behaviour. */
+/* 6.9 shm_rmid_forced back to 0 restores persistent segments. */
 DIFF_TEST(s6_9_back_to_0)
 {
 	char *busy = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,

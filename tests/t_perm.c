@@ -74,13 +74,13 @@ static void probe(const struct shm_ops *o, const char *who, int id, key_t key,
 	     o->ctl(id & 0x7fff, SHM_STAT_ANY, &ds), id);
 }
 
-/* 7.1 The owner class applies if euid == cuid or uid, with no fall-through:
- * an owner without owner bits is denied though group and other allow. */
+/* 7.1 Owner class (euid == cuid or uid), no fall-through. */
 DIFF_TEST(s7_1_owner_class_no_fallthrough)
 {
 	if (diff_fork() == 0) {
 		test_become_nobody();
-		X_EQ("nobody creates 0066", o->get(K1, PAGE, IPC_CREAT | 0066), 0);
+		X_EQ("nobody creates 0066", o->get(K1, PAGE, IPC_CREAT | 0066),
+		     0);
 		probe(o, "owner of 0066", 0, K1, 0);
 		diff_exit();
 	}
@@ -99,8 +99,7 @@ DIFF_TEST(s7_1_owner_class_no_fallthrough)
 	diff_wait(3);
 }
 
-/* 7.1 Otherwise the group class applies if the fsgid or a supplementary
- * gid equals cgid or gid, again without fall-through to other. */
+/* 7.1 Group class (fsgid or a group == cgid or gid), no fall-through. */
 DIFF_TEST(s7_1_group_class_no_fallthrough)
 {
 	struct shmid_ds ds = set_buf(0, 65534, 0606);
@@ -161,8 +160,7 @@ DIFF_TEST(s7_1_other_class)
 	diff_wait(1);
 }
 
-/* 7.2 Only effective ids count; for groups, fsgid and supplementary
- * groups, not egid when fsgid differs. */
+/* 7.2 Effective ids only; fsgid and groups, not egid if fsgid differs. */
 DIFF_TEST(s7_2_effective_ids)
 {
 	struct shmid_ds ds;
@@ -188,7 +186,8 @@ DIFF_TEST(s7_2_effective_ids)
 		probe(o, "euid 65534, ruid 0: root's", 0, K1, 0);
 		probe(o, "euid 65534, ruid 0: nobody's", 1, K2, 6);
 		ds = set_buf(65534, 65534, 0640);
-		X_EQ("euid 65534: IPC_SET nobody's", o->ctl(1, IPC_SET, &ds), 0);
+		X_EQ("euid 65534: IPC_SET nobody's", o->ctl(1, IPC_SET, &ds),
+		     0);
 		X_ERR("euid 65534: IPC_SET root's", o->ctl(0, IPC_SET, &ds),
 		      EPERM);
 		diff_exit();
@@ -217,8 +216,7 @@ DIFF_TEST(s7_2_effective_ids)
 	diff_wait(4);
 }
 
-/* 7.3 A creator keeps owner-class access through cuid: root as creator
- * without CAP_IPC_OWNER uses the owner bits of a segment given away. */
+/* 7.3 The creator keeps owner-class access through cuid. */
 DIFF_TEST(s7_3_creator_owner_class)
 {
 	struct shmid_ds ds = set_buf(65534, 65534, 0600);
@@ -244,8 +242,7 @@ DIFF_TEST(s7_3_creator_owner_class)
 	diff_wait(2);
 }
 
-/* 7.4 CAP_IPC_OWNER bypasses the check (shmget lookups, shmat in any mode,
- * SHM_EXEC included, IPC_STAT, SHM_STAT); without it root gets EACCES. */
+/* 7.4 CAP_IPC_OWNER bypasses the check; root without it: EACCES. */
 DIFF_TEST(s7_4_cap_ipc_owner)
 {
 	if (diff_fork() == 0) {
@@ -274,8 +271,7 @@ DIFF_TEST(s7_4_cap_ipc_owner)
 	diff_wait(3);
 }
 
-/* 7.5 IPC_SET and IPC_RMID need owner, creator or CAP_SYS_ADMIN; SHM_LOCK
- * and SHM_UNLOCK owner, creator or CAP_IPC_LOCK. */
+/* 7.5 SET/RMID: owner, creator or CAP_SYS_ADMIN; LOCK: CAP_IPC_LOCK. */
 DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 {
 	if (diff_fork() == 0) {
@@ -293,7 +289,8 @@ DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 		      EPERM);
 		X_ERR("no CAP_SYS_ADMIN: IPC_RMID", o->ctl(0, IPC_RMID, NULL),
 		      EPERM);
-		X_EQ("no CAP_SYS_ADMIN: SHM_LOCK", o->ctl(0, SHM_LOCK, NULL), 0);
+		X_EQ("no CAP_SYS_ADMIN: SHM_LOCK", o->ctl(0, SHM_LOCK, NULL),
+		     0);
 		X_EQ("no CAP_SYS_ADMIN: SHM_UNLOCK",
 		     o->ctl(0, SHM_UNLOCK, NULL), 0);
 		diff_exit();
@@ -318,8 +315,8 @@ DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 		CHECK(setgroups(0, NULL) == 0 && setgid(4321) == 0);
 		CHECK(setresuid(4321, 4321, 4321) == 0);
 		diff_keep_caps(o, CAPBIT(CAP_SYS_ADMIN));
-		X_EQ("uid 4321, CAP_SYS_ADMIN: IPC_SET", o->ctl(0, IPC_SET, &ds),
-		     0);
+		X_EQ("uid 4321, CAP_SYS_ADMIN: IPC_SET",
+		     o->ctl(0, IPC_SET, &ds), 0);
 		X_ERR("uid 4321, CAP_SYS_ADMIN: SHM_LOCK",
 		      o->ctl(0, SHM_LOCK, NULL), EPERM);
 		X_EQ("uid 4321, CAP_SYS_ADMIN: IPC_RMID",
@@ -363,8 +360,7 @@ DIFF_TEST(s7_6_no_perm_needed)
 	diff_wait(1);
 }
 
-/* 7.7 Only root (or a matching capability) writes the SHM sysctls;
- * everyone reads them. */
+/* 7.7 Only root writes the SHM sysctls; everyone reads them. */
 DIFF_TEST(s7_7_sysctl_write_root_only)
 {
 	static const char *const names[] = { "shmmax", "shmall", "shmmni",
@@ -399,9 +395,7 @@ DIFF_TEST(s7_7_sysctl_write_root_only)
 	rec_limit(o, "shm_next_id", NULL);
 }
 
-/* Processes of different users share one segment as the mode allows
- * (7.1 with real data): root's 0604 is readable by nobody, root's 0666
- * writable, nobody's 0600 readable by root through CAP_IPC_OWNER only. */
+/* 7.1 Users share segments as the mode allows (root, nobody, uid 1). */
 DIFF_TEST(s7_1_users_share_segments)
 {
 	char *p;
@@ -445,8 +439,8 @@ DIFF_TEST(s7_1_users_share_segments)
 		rec("root reads: %s", p);
 	if (diff_fork() == 0) {
 		diff_become(1, 1, 0, NULL);
-		AT_ERR("uid 1 attaches nobody's 0600", o->at(2, NULL, SHM_RDONLY),
-		       EACCES);
+		AT_ERR("uid 1 attaches nobody's 0600",
+		       o->at(2, NULL, SHM_RDONLY), EACCES);
 		X_ERR("uid 1 looks nobody's 0600 up", o->get(K3, 0, 0400),
 		      EACCES);
 		diff_exit();
@@ -459,8 +453,7 @@ DIFF_TEST(s7_1_users_share_segments)
 	rec_stat(o, "nobody's", 2, IPC_STAT, NULL);
 }
 
-/* 7.1 Group members share: root's 0660 with gid 65534 is read-write for
- * nobody, 0640 read-only. */
+/* 7.1 Group members share: 0660 rw and 0640 read-only for the group. */
 DIFF_TEST(s7_1_group_shares_segment)
 {
 	struct shmid_ds ds = set_buf(0, 65534, 0660);
