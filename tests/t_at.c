@@ -3,6 +3,7 @@
  */
 #include "diff.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -348,6 +349,56 @@ DIFF_TEST(s3_12_attach_fields)
 	AT_OK("main attach", o->at(id, NULL, 0), NULL);
 	rec_stat(o, "after main attach", id, IPC_STAT, &b);
 	EXPECT(b.shm_nattch == 2 && b.shm_lpid == getpid());
+	to_child(1, 0);
+	diff_wait(1);
+}
+
+struct thread_op {
+	const struct shm_ops *o;
+	int id;
+	void *p;
+};
+
+static void *thread_attach(void *arg)
+{
+	struct thread_op *t = arg;
+
+	t->p = AT_OK("thread attach", t->o->at(t->id, NULL, 0), NULL);
+	return NULL;
+}
+
+static void *thread_detach(void *arg)
+{
+	struct thread_op *t = arg;
+
+	X_EQ("thread detach", t->o->dt(t->p), 0);
+	return NULL;
+}
+
+/* 3.12/4.4 lpid is the caller's tgid when a thread attaches or detaches. */
+DIFF_TEST(s3_12_thread_lpid_is_tgid)
+{
+	struct thread_op t = { o, 0, NULL };
+	struct shmid_ds ds;
+	pthread_t th;
+
+	t.id = X_EQ("create", o->get(K1, 4096, IPC_CREAT | 0600), 0);
+	if (diff_fork() == 0) {
+		/* the attach and detach come from a thread of child#1 */
+		CHECK(pthread_create(&th, NULL, thread_attach, &t) == 0);
+		CHECK(pthread_join(th, NULL) == 0);
+		rec_stat(o, "attached by a thread", t.id, IPC_STAT, &ds);
+		EXPECT(ds.shm_lpid == getpid() && ds.shm_nattch == 1);
+		CHECK(pthread_create(&th, NULL, thread_detach, &t) == 0);
+		CHECK(pthread_join(th, NULL) == 0);
+		rec_stat(o, "detached by a thread", t.id, IPC_STAT, &ds);
+		EXPECT(ds.shm_lpid == getpid() && ds.shm_nattch == 0);
+		to_parent(0);
+		from_parent();
+		diff_exit();
+	}
+	from_child(1);
+	rec_stat(o, "seen from main", t.id, IPC_STAT, NULL);
 	to_child(1, 0);
 	diff_wait(1);
 }

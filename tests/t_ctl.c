@@ -729,6 +729,21 @@ DIFF_TEST(s5_34_memlock_accounting)
 		diff_exit();
 	}
 	diff_wait(1);
+	if (diff_fork() == 0) {
+		/* the soft limit counts */
+		struct rlimit rl = { 4 * PAGE, 8 * PAGE };
+
+		CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+		test_become_nobody();
+		X_ERR("soft limit 4 pages, lock A (5)",
+		      o->ctl(0, SHM_LOCK, NULL), ENOMEM);
+		rl.rlim_cur = 0;
+		CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+		X_ERR("soft limit 0, hard 8 pages", o->ctl(0, SHM_LOCK, NULL),
+		      EPERM);
+		diff_exit();
+	}
+	diff_wait(2);
 	/* root has CAP_IPC_LOCK: no limit */
 	set_memlock(PAGE);
 	X_EQ("root, D over the limit", o->ctl(3, SHM_LOCK, NULL), 0);

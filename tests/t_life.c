@@ -342,6 +342,17 @@ DIFF_TEST(s6_5_outlives_creator)
 
 static pid_t creator_tid;
 
+/* pthread_join returns at the thread's exit_mm(), before the kernel's
+ * exit_shm(): wait until creator_tid is fully gone. */
+static void wait_thread_gone(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)creator_tid);
+	while (access(path, F_OK) == 0)
+		usleep(1000);
+}
+
 static void *thread_creates(void *arg)
 {
 	const struct shm_ops *o = arg;
@@ -362,17 +373,7 @@ DIFF_TEST(s6_6_thread_creator_orphan)
 	X_EQ("rmid_forced=1", o->set_limit("shm_rmid_forced", 1), 0);
 	CHECK(pthread_create(&t, NULL, thread_creates, (void *)o) == 0);
 	CHECK(pthread_join(t, NULL) == 0);
-	/* join returns at exit_mm(), before the kernel's exit_shm(): wait
-	 * until the thread is fully gone */
-	for (;;) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "/proc/self/task/%d",
-			 (int)creator_tid);
-		if (access(path, F_OK) != 0)
-			break;
-		usleep(1000);
-	}
+	wait_thread_gone();
 	X_ERR("unattached one destroyed",
 	      o->ctl(0, IPC_STAT, &(struct shmid_ds){ 0 }), EINVAL);
 	X_NATTCH(o, "attached one survives", 1, 1);
@@ -514,6 +515,31 @@ DIFF_TEST(s6_8_sysctl_purges_orphans)
 	      EINVAL);
 	X_EQ("rmid_forced=1 again", o->set_limit("shm_rmid_forced", 1), 0);
 	X_NATTCH(o, "c still there", 2, 0);
+}
+
+static void *thread_creates_orphan(void *arg)
+{
+	const struct shm_ops *o = arg;
+
+	creator_tid = gettid();
+	X_EQ("thread creates", o->get(K1, PAGE, IPC_CREAT | 0600), 0);
+	return NULL;
+}
+
+/* 6.8 Orphans of a thread that exited while rmid_forced was 0 included. */
+DIFF_TEST(s6_8_thread_orphan_purged)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, thread_creates_orphan, (void *)o) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	wait_thread_gone();
+	X_EQ("main creates", o->get(K2, PAGE, IPC_CREAT | 0600), 1);
+	X_NATTCH(o, "the orphan survives with rmid_forced 0", 0, 0);
+	X_EQ("rmid_forced=1", o->set_limit("shm_rmid_forced", 1), 0);
+	X_ERR("orphan destroyed", o->ctl(0, IPC_STAT, &(struct shmid_ds){ 0 }),
+	      EINVAL);
+	X_NATTCH(o, "main's survives", 1, 0);
 }
 
 /* 6.9 shm_rmid_forced back to 0 restores persistent segments. */
