@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "format.h"
 #include "seg.h"
 #include "ushm.h"
@@ -38,7 +39,7 @@ static int ipcmk_run(int argc, char **argv)
 	char *end;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "M:p:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":M:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'M':
 			if (fmt_parse_size(optarg, &size) != 0) {
@@ -57,9 +58,7 @@ static int ipcmk_run(int argc, char **argv)
 			}
 			break;
 		default:
-			cmd_warn("ipcmk: unknown option %s (see %s ipcmk "
-				 "--help)", argv[optind - 1], cmd_prog);
-			return EXIT_USAGE;
+			return opt_error("ipcmk", c, argv);
 		}
 	}
 	if (!have_size || optind < argc) {

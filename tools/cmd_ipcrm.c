@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "format.h"
 #include "seg.h"
 #include "ushm.h"
@@ -114,7 +115,7 @@ static int ipcrm_run(int argc, char **argv)
 
 	/* Check every argument before removing anything. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "m:M:av", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:av", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (seg_parse_id(optarg, &id, "argument"))
@@ -141,9 +142,7 @@ static int ipcrm_run(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			cmd_warn("ipcrm: unknown option %s (see %s ipcrm "
-				 "--help)", argv[optind - 1], cmd_prog);
-			return EXIT_USAGE;
+			return opt_error("ipcrm", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -153,7 +152,7 @@ static int ipcrm_run(int argc, char **argv)
 	if (!(ns = seg_ns()))
 		return EXIT_NAMESPACE;
 	optind = 0;	/* the second pass does the work, in order */
-	while ((c = getopt_long(argc, argv, "m:M:av", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:av", opts, NULL)) != -1) {
 		if (c == 'm') {
 			seg_parse_id(optarg, &id, "argument");
 			fails += remove_id(id, NULL);

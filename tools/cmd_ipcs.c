@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "format.h"
 #include "seg.h"
 #include "ushm.h"
@@ -256,7 +257,7 @@ static int ipcs_run(int argc, char **argv)
 	struct seg_list l;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "i:mqsatpclubV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:mqsatpclubV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (seg_parse_id(optarg, &id, "id argument"))
@@ -275,9 +276,7 @@ static int ipcs_run(int argc, char **argv)
 		case 'H': unit = U_HUMAN; break;
 		case 'b': unit = U_BYTES; break;
 		default:
-			cmd_warn("ipcs: unknown option %s (see %s ipcs --help)",
-				 argv[optind - 1], cmd_prog);
-			return EXIT_USAGE;
+			return opt_error("ipcs", c, argv);
 		}
 	}
 	if (optind < argc) {

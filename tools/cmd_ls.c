@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "columns.h"
 #include "seg.h"
 #include "table.h"
@@ -104,7 +105,7 @@ static int ls_run(int argc, char **argv)
 	struct table t;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:JrbnctPi:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:JrbnctPi:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': outarg = optarg; break;
 		case 'J': mode = TABLE_JSON; break;
@@ -131,9 +132,7 @@ static int ls_run(int argc, char **argv)
 			}
 			break;
 		default:
-			cmd_warn("ls: unknown option %s (see %s ls --help)",
-				 argv[optind - 1], cmd_prog);
-			return EXIT_USAGE;
+			return opt_error("ls", c, argv);
 		}
 	}
 	if (optind < argc) {

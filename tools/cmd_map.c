@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "format.h"
 #include "resident.h"
 #include "seg.h"
@@ -132,7 +133,7 @@ static int map_run(int argc, char **argv)
 	int c, id, r;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "w:r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":w:r:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (parse_dim(optarg, "width", &width))
@@ -143,9 +144,7 @@ static int map_run(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		default:
-			cmd_warn("map: unknown option %s (see %s map --help)",
-				 argv[optind - 1], cmd_prog);
-			return EXIT_USAGE;
+			return opt_error("map", c, argv);
 		}
 	}
 	if (optind + 1 != argc) {

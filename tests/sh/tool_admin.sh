@@ -199,4 +199,9 @@ for c in ipcs ipcrm ipcmk ls stat map limits namespace reap check repair; do
 done
 expect "ipcs --bogus" 2 'unknown option' "$U" -N "$ns" ipcs --bogus
 expect "reap extra" 2 'no arguments' "$U" -N "$ns" reap extra
+expect "ipcs -i without its argument" 2 \
+	'^ushm: ipcs: option requires an argument -i ' "$U" -N "$ns" ipcs -i
+expect "ls -o without its argument" 2 'option requires an argument -o' \
+	"$U" -N "$ns" ls -o
+expect "ipcrm --all=msg" 2 'only shared memory' "$U" -N "$ns" ipcrm --all=msg
 finish

@@ -52,7 +52,9 @@ if can_unshare; then
 		n=${m%%:*}
 		norm "$kpid" "$T/k/$n" > "$T/k.$n"
 		norm "$upid" "$T/u/$n" > "$T/u.$n"
-		same "ls $(echo "${m#*:}" | tr _ ' ' | cut -c1-40) as lsipc -m$(echo "${m#*:}" | tr _ ' ' | cut -c41- | sed 's/..*/.../')" \
+		args=$(echo "${m#*:}" | tr _ ' ')
+		[ -n "$args" ] || args="(default columns)"
+		same "ls $(echo "$args" | cut -c1-40)$(echo "$args" | cut -c41- | sed 's/..*/.../') as lsipc -m" \
 			"$T/k.$n" "$T/u.$n"
 	done
 else
