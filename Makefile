@@ -45,9 +45,10 @@ endif
 ifneq ($(SHIM_SRC),)
 TARGETS += $(B)/libushm-preload.so
 endif
-# The tool tests' fixture program (tests/sh/tool_*.sh): standalone, so
-# it lives in tests/fixture/ rather than tests/*.c (linked into ushm-tests).
-TARGETS += $(B)/shm-fixture
+# The tool tests' helper programs (tests/sh/tool_*.sh): the segment fixture
+# and a registry corrupter.  Standalone, so they live in tests/fixture/
+# rather than tests/*.c (all linked into ushm-tests).
+TARGETS += $(B)/shm-fixture $(B)/ushm-corrupt
 
 all: $(TARGETS)
 
@@ -87,6 +88,9 @@ $(B)/ushm-tests: $(TEST_OBJ) $(B)/libushm.a
 
 $(B)/shm-fixture: tests/fixture/shm_fixture.c include/ushm.h $(B)/libushm.a
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -o $@ $< $(B)/libushm.a $(LIBS)
+
+$(B)/ushm-corrupt: tests/fixture/corrupt.c src/layout.h
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Isrc -o $@ $<
 
 # The examples twice: on libushm directly, and plain (kernel, or ushm
 # under the drop-in shim).

@@ -136,6 +136,15 @@ check "... and that it is sound" grep -q '2 problems found, 2 fixed, now sound$'
 expect "check after repair" 0 '' "$U" -N "$ns" check
 check "... the stray file is gone" [ ! -e "$ns/segments/SYSVdeadbeef.77" ]
 check "... the segment is back" [ "$(nseg "$ns")" -eq 2 ]
+"$B/ushm-corrupt" "$ns" in_use
+"$B/ushm-corrupt" "$ns" nattch 1
+expect "check: a corrupted counter and nattch" 1 '' "$U" -N "$ns" check -q
+check "... the segment count, on one line" \
+	grep -q '^I6: counters say 3 segments, .*; the slots say 2, ' "$T/out"
+check "... the nattch, on one line" \
+	grep -q '^I7: slot 1: nattch 1, its records count 0$' "$T/out"
+expect "repair of the counters" 0 '' "$U" -N "$ns" repair
+expect "check after that repair" 0 '' "$U" -N "$ns" check
 mkdir "$T/foreign" && printf 'not a registry' > "$T/foreign/registry"
 expect "check of a foreign registry: unusable, exit 3" 3 \
 	'registry is .*(truncated|not a ushm registry)' \
