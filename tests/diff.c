@@ -817,7 +817,8 @@ void diff_tick(void)
 
 void *diff_addr(int n)
 {
-	return (void *)(0x600000000000UL + (unsigned long)n * 0x10000000UL);
+	/* below AddressSanitizer's heap at 0x600000000000 */
+	return (void *)(0x500000000000UL + (unsigned long)n * 0x10000000UL);
 }
 
 void diff_fill(void *p, size_t len, int seed)
