@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,8 +131,18 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	for (struct ushm_cmd *c = cmds; c; c = c->next) {
+		struct stat st;
+
 		if (strcmp(c->name, argv[i]))
 			continue;
+		/* Looking must not create: only `namespace` makes one, and
+		 * `run` lets its program make it, as a program would. */
+		if (ns && strcmp(c->name, "namespace") && strcmp(c->name, "run") &&
+		    stat(ns, &st) != 0) {
+			cmd_warn("no namespace at %s (`%s namespace create %s` "
+				 "makes one)", ns, cmd_prog, ns);
+			return EXIT_NAMESPACE;
+		}
 		if (cmd_wants_help(c, argc - i, argv + i))
 			return 0;
 		return c->run(argc - i, argv + i);
