@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,18 @@ int cmd_parse_ull(const char *s, unsigned long long *v)
 	return errno || *end ? -1 : 0;
 }
 
+static bool looks_only(const char *name)
+{
+	static const char *const lookers[] = {
+		"ipcs", "ls", "stat", "map", "check", "repair", "reap", "ipcrm",
+	};
+
+	for (size_t i = 0; i < sizeof(lookers) / sizeof(lookers[0]); i++)
+		if (!strcmp(name, lookers[i]))
+			return true;
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s [--namespace DIR] COMMAND [ARGS...]\n\n"
@@ -135,10 +148,9 @@ int main(int argc, char **argv)
 
 		if (strcmp(c->name, argv[i]))
 			continue;
-		/* Looking must not create: only `namespace` makes one, and
-		 * `run` lets its program make it, as a program would. */
-		if (ns && strcmp(c->name, "namespace") && strcmp(c->name, "run") &&
-		    stat(ns, &st) != 0) {
+		/* Looking must not create a namespace (a mistyped path
+		 * would leave one behind); making and setting things may. */
+		if (ns && looks_only(c->name) && stat(ns, &st) != 0) {
 			cmd_warn("no namespace at %s (`%s namespace create %s` "
 				 "makes one)", ns, cmd_prog, ns);
 			return EXIT_NAMESPACE;
