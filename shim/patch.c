@@ -74,21 +74,21 @@ static void jmp_bytes(unsigned char *b, void *to)
 	memcpy(b + 6, &a, sizeof(a));
 }
 
-static int poke(void *addr, const unsigned char *bytes, size_t len)
+/* /proc/self/mem, opened once per batch of patches (or -1). */
+static long mem_open(void)
+{
+	return shim_raw6(SYS_openat, AT_FDCWD, (long)"/proc/self/mem",
+			 O_RDWR | O_CLOEXEC, 0, 0, 0);
+}
+
+static int poke(long mem, void *addr, const unsigned char *bytes, size_t len)
 {
 	uintptr_t pg = (uintptr_t)addr & ~(uintptr_t)4095;
 	uintptr_t end = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
-	long fd, r;
 
-	fd = shim_raw6(SYS_openat, AT_FDCWD, (long)"/proc/self/mem",
-		       O_RDWR | O_CLOEXEC, 0, 0, 0);
-	if (fd >= 0) {
-		r = shim_raw6(SYS_pwrite64, fd, (long)bytes, (long)len,
-			      (long)addr, 0, 0);
-		shim_raw3(SYS_close, fd, 0, 0);
-		if (r == (long)len)
-			return 0;
-	}
+	if (mem >= 0 && shim_raw6(SYS_pwrite64, mem, (long)bytes, (long)len,
+				  (long)addr, 0, 0) == (long)len)
+		return 0;
 	if (shim_raw3(SYS_mprotect, pg, end - pg,
 		      PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
 		return -1;
@@ -99,7 +99,8 @@ static int poke(void *addr, const unsigned char *bytes, size_t len)
 
 /* Patch NAME at P, which must be the start of that function in the
  * object loaded at BASE, to jump to HANDLER. */
-static void patch_one(void *p, const char *name, void *base, void *handler)
+static void patch_one(long mem, void *p, const char *name, void *base,
+		      void *handler)
 {
 	unsigned char want[JMP_LEN];
 	const ElfW(Sym) *sym = NULL;
@@ -114,7 +115,7 @@ static void patch_one(void *p, const char *name, void *base, void *handler)
 	jmp_bytes(want, handler);
 	if (memcmp(p, want, JMP_LEN) == 0)
 		return;		/* done already (a second dlmopen) */
-	poke(p, want, JMP_LEN);
+	poke(mem, p, want, JMP_LEN);
 }
 
 /* ---- the base namespace ---- */
@@ -158,6 +159,7 @@ void shim__patch_base(void)
 		(void *)shim__execve,
 	};
 	void *libc, *base;
+	long mem;
 
 	/* For tests: show what the patches catch by leaving them out. */
 	if (getenv("USHM_SHIM_NOPATCH"))
@@ -168,9 +170,13 @@ void shim__patch_base(void)
 	if (!libc)
 		return;
 	base = object_base(libc);
+	mem = mem_open();
 	/* dlsym on libc's handle searches libc (and ld.so), never us. */
 	for (size_t i = 0; base && i < sizeof(names) / sizeof(names[0]); i++)
-		patch_one(dlsym(libc, names[i]), names[i], base, handlers[i]);
+		patch_one(mem, dlsym(libc, names[i]), names[i], base,
+			  handlers[i]);
+	if (mem >= 0)
+		shim_raw3(SYS_close, mem, 0, 0);
 	dlclose(libc);
 }
 
@@ -241,6 +247,7 @@ static void patch_namespace(void *handle)
 	Lmid_t lm;
 	void *el, *base;
 	Dl_info info;
+	long mem;
 
 	if (nopatch || dlinfo(handle, RTLD_DI_LMID, &lm) != 0 || lm <= 0 ||
 	    lm >= NS_MAX)
@@ -251,9 +258,12 @@ static void patch_namespace(void *handle)
 		return;
 	base = info.dli_fbase;
 	ns_errno[lm] = (int *(*)(void))el;
+	mem = mem_open();
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		patch_one(dlsym(handle, names[i]), names[i], base,
+		patch_one(mem, dlsym(handle, names[i]), names[i], base,
 			  ns_handlers[lm][i]);
+	if (mem >= 0)
+		shim_raw3(SYS_close, mem, 0, 0);
 }
 
 /*

@@ -13,7 +13,9 @@
  * the shim puts them back when a program execs with an environment of
  * its own (docs/DROPIN.md).
  */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,58 @@ static int set_namespace(const char *dir)
 	return 0;
 }
 
+/* CMD as execvp would find it, in BUF; -1 if it is not found. */
+static int which(const char *cmd, char *buf, size_t len)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(cmd, '/'))
+		return snprintf(buf, len, "%s", cmd) < (int)len ? 0 : -1;
+	for (p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+
+		if (snprintf(buf, len, "%.*s/%s", (int)n, n ? p : ".", cmd) <
+		    (int)len && access(buf, X_OK) == 0)
+			return 0;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * Whether FILE is an ELF program with no interpreter: statically linked,
+ * so LD_PRELOAD does nothing and it would use the kernel's SysV IPC
+ * without a word.  Anything unreadable or not ELF is given the benefit
+ * of the doubt (a script's interpreter is dynamically linked, mostly).
+ */
+static int is_static(const char *file)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), interp = 0, elf = 0;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) &&
+	    eh.e_phentsize == sizeof(ph)) {
+		elf = 1;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
+			    (Elf64_Off)i * sizeof(ph))) != (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type == PT_INTERP)
+				interp = 1;
+		}
+	}
+	close(fd);
+	return elf && !interp;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *dir = NULL;
@@ -150,6 +204,10 @@ static int run(int argc, char **argv)
 		cmd_warn("%s", strerror(errno));
 		return EXIT_FAIL;
 	}
+	if (which(argv[i], shim, sizeof(shim)) == 0 && is_static(shim))
+		cmd_warn("%s is statically linked: LD_PRELOAD cannot reach it, "
+			 "it will use the kernel's SysV shared memory "
+			 "(docs/DROPIN.md)", shim);
 	execvp(argv[i], argv + i);
 	cmd_warn("%s: %s", argv[i], strerror(errno));
 	/* As env(1) and the shells: 127 not found, 126 not runnable. */

@@ -68,6 +68,18 @@ check "ushm run: a missing program exits 127" [ $? -eq 127 ]
 USHM_DIR=/dev/null "$U" run true 2> /dev/null
 check "ushm run: an unusable namespace exits 3" [ $? -eq 3 ]
 
+# ---- what cannot be covered is said: a statically linked program
+printf 'int main(void) { return 0; }\n' > "$T/static.c"
+if ${CC:-cc} -static -o "$T/static" "$T/static.c" 2> /dev/null; then
+	shim_run "$T/static" 2> "$T/static.err"
+	check "ushm run warns that a static program escapes the shim" \
+		grep -q "statically linked" "$T/static.err"
+	shim_run "$D/shm_basic" 2> "$T/dyn.err" > /dev/null
+	check "and says nothing for a dynamic one" [ ! -s "$T/dyn.err" ]
+else
+	skip "no static C library to build a static program"
+fi
+
 # ---- the examples (plain <sys/shm.h> writer and reader)
 EX=$B/examples/plain
 if [ -x "$EX/shm_writer" ] && [ -x "$EX/shm_reader" ]; then
