@@ -212,6 +212,25 @@ else
 	skip "users: needs root, unshare and setpriv"
 fi
 
+# ---- mixing: the kernel's segments and ushm's are separate worlds
+if [ -n "$root" ]; then
+	cat > "$T/mix.sh" <<-EOF
+	"$D/shm_users" create 0x6001 0644 kernel-side
+	shim_() { "$U" run -N "$NS" -- "\$@"; }
+	shim_ "$D/shm_users" read 0x6001
+	shim_ "$D/shm_users" create 0x6001 0644 ushm-side
+	"$D/shm_users" read 0x6001 | head -n 1
+	shim_ "$D/shm_users" read 0x6001 | head -n 1
+	shim_ ipcrm -M 0x6001
+	EOF
+	unshare --ipc sh "$T/mix.sh" > "$T/mix.out" 2>&1
+	printf '%s\n' 'create 0x6001: ok' 'lookup 0x6001: No such file or directory' \
+		'create 0x6001: ok' 'read: "kernel-side"' 'read: "ushm-side"' \
+		> "$T/mix.want"
+	same "one key, two segments: the kernel's and ushm's do not meet" \
+		"$T/mix.want" "$T/mix.out"
+fi
+
 ipcs -m | tail -n +4 | sort > "$T/kafter"
 same "no kernel segment was made or left" "$T/kbefore" "$T/kafter"
 finish
