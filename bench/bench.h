@@ -108,6 +108,9 @@ extern volatile sig_atomic_t bench_stop;
 int bench_profile(const struct bench_case *c, const struct side *s,
 		  long iters);
 
+/* syscost.c: the price of single system calls here; exit status. */
+int bench_syscalls(void);
+
 /* tmpdir.c */
 int bench_tmpdir_make(char *buf, size_t len);
 void bench_tmpdir_remove(const char *path);

@@ -10,6 +10,7 @@
  *   ushm-bench --list          the cases, their targets
  *   ushm-bench --profile NAME --side kernel|ushm --iters N
  *                              one side alone, for a profiler (profile.c)
+ *   ushm-bench --syscalls      what single system calls cost (syscost.c)
  *
  * Method (STYLE.md 8): the same loop on both sides, monotonic clock,
  * warm-up, enough iterations per run for the run time, median of runs,
@@ -57,7 +58,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ushm-bench [--quick] [--runs N] [--case NAME] "
 		   "[--list]\n"
 		   "       ushm-bench --profile NAME [--side kernel|ushm] "
-		   "[--iters N]\n");
+		   "[--iters N]\n"
+		   "       ushm-bench --syscalls\n");
 }
 
 static void list_cases(void)
@@ -155,6 +157,9 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
 			iters = atol(argv[++i]);
+		} else if (strcmp(argv[i], "--syscalls") == 0) {
+			bench_print_machine(argc, argv);
+			return bench_syscalls();
 		} else if (strcmp(argv[i], "--list") == 0) {
 			list_cases();
 			return 0;
