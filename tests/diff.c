@@ -795,6 +795,17 @@ void diff_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
 
 /* ---- misc ---- */
 
+struct shmid_ds diff_set_buf(uid_t uid, gid_t gid, int mode)
+{
+	struct shmid_ds ds;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.shm_perm.uid = uid;
+	ds.shm_perm.gid = gid;
+	ds.shm_perm.mode = mode;
+	return ds;
+}
+
 void diff_tick(void)
 {
 	time_t t0 = time(NULL);

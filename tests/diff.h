@@ -203,6 +203,9 @@ void diff_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups);
 
 /* ---- misc ---- */
 
+/* An IPC_SET buffer: zeros but for uid, gid and mode. */
+struct shmid_ds diff_set_buf(uid_t uid, gid_t gid, int mode);
+
 /* Sleep until the wall-clock second changes, so that a time set after
  * this differs from one set before. */
 void diff_tick(void);

@@ -22,17 +22,6 @@ static void *ro_page(void)
 	return p;
 }
 
-static struct shmid_ds set_buf(uid_t uid, gid_t gid, int mode)
-{
-	struct shmid_ds ds;
-
-	memset(&ds, 0, sizeof(ds));
-	ds.shm_perm.uid = uid;
-	ds.shm_perm.gid = gid;
-	ds.shm_perm.mode = mode;
-	return ds;
-}
-
 static void set_memlock(rlim_t bytes)
 {
 	struct rlimit rl = { bytes, bytes };
@@ -68,7 +57,7 @@ DIFF_TEST(s5_2_unknown_cmds)
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0600), 0);
 
 	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		ds = set_buf(0, 0, 0600);
+		ds = diff_set_buf(0, 0, 0600);
 		X_ERR(L("cmd %d", cmds[i]), o->ctl(id, cmds[i], &ds), EINVAL);
 	}
 	rec_stat(o, "unchanged", id, IPC_STAT, NULL);
@@ -77,7 +66,7 @@ DIFF_TEST(s5_2_unknown_cmds)
 /* 5.4 No EOVERFLOW with the 64-bit structures, even for big uids. */
 DIFF_TEST(s5_4_no_eoverflow)
 {
-	struct shmid_ds ds = set_buf(4000000000U, 4000000001U, 0640);
+	struct shmid_ds ds = diff_set_buf(4000000000U, 4000000001U, 0640);
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0600), 0);
 
 	X_EQ("IPC_SET big ids", o->ctl(id, IPC_SET, &ds), 0);
@@ -287,14 +276,14 @@ DIFF_TEST(s5_13_set_efault_first)
 /* 5.14 IPC_SET: EINVAL, then owner/creator/CAP_SYS_ADMIN or EPERM; no rw. */
 DIFF_TEST(s5_14_set_perm)
 {
-	struct shmid_ds ds = set_buf(65534, 65534, 0);
+	struct shmid_ds ds = diff_set_buf(65534, 65534, 0);
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0666), 0);
 	int mine = X_EQ("create 2", o->get(IPC_PRIVATE, 1, 0666), 1);
 
 	X_ERR("bad id", o->ctl(9, IPC_SET, &ds), EINVAL);
 	X_EQ("give 1 to nobody, mode 0", o->ctl(mine, IPC_SET, &ds), 0);
 	if (diff_fork() == 0) {
-		struct shmid_ds b = set_buf(65534, 65534, 0644);
+		struct shmid_ds b = diff_set_buf(65534, 65534, 0644);
 
 		test_become_nobody();
 		X_ERR("nobody, bad id", o->ctl(9, IPC_SET, &b), EINVAL);
@@ -329,12 +318,12 @@ DIFF_TEST(s5_15_set_fields)
 	p = AT_OK("attach", o->at(id, NULL, 0), NULL);
 	(void)p;
 	X_EQ("rmid", o->ctl(id, IPC_RMID, NULL), 0);
-	ds = set_buf(0, 0, 0640 | SHM_DEST | SHM_LOCKED);
+	ds = diff_set_buf(0, 0, 0640 | SHM_DEST | SHM_LOCKED);
 	X_EQ("IPC_SET locked+dest", o->ctl(id, IPC_SET, &ds), 0);
 	rec_stat(o, "kept bits", id, IPC_STAT, &st);
 	EXPECT(st.shm_perm.mode == (0640 | SHM_DEST | SHM_LOCKED));
 	X_EQ("unlock", o->ctl(id, SHM_UNLOCK, NULL), 0);
-	ds = set_buf(0, 0, 0600 | SHM_LOCKED);
+	ds = diff_set_buf(0, 0, 0600 | SHM_LOCKED);
 	X_EQ("IPC_SET cannot lock", o->ctl(id, IPC_SET, &ds), 0);
 	rec_stat(o, "not locked", id, IPC_STAT, &st);
 	EXPECT(st.shm_perm.mode == (0600 | SHM_DEST));
@@ -346,7 +335,7 @@ DIFF_TEST(s5_15_set_fields)
 /* 5.16 IPC_SET sets ctime = now and returns 0. */
 DIFF_TEST(s5_16_set_ctime)
 {
-	struct shmid_ds a, b, ds = set_buf(0, 0, 0640);
+	struct shmid_ds a, b, ds = diff_set_buf(0, 0, 0640);
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0600), 0);
 
 	rec_stat(o, "before", id, IPC_STAT, &a);
@@ -356,7 +345,7 @@ DIFF_TEST(s5_16_set_ctime)
 	rec_cmp("ctime after vs before", b.shm_ctime, a.shm_ctime);
 	EXPECT(b.shm_ctime > a.shm_ctime);
 	diff_tick();
-	ds = set_buf(0, 0, 0640);
+	ds = diff_set_buf(0, 0, 0640);
 	X_EQ("IPC_SET same values", o->ctl(id, IPC_SET, &ds), 0);
 	rec_stat(o, "again", id, IPC_STAT, &a);
 	rec_cmp("ctime again vs after", a.shm_ctime, b.shm_ctime);
@@ -365,11 +354,11 @@ DIFF_TEST(s5_16_set_ctime)
 /* 5.17 IPC_SET with uid or gid (uid_t)-1 gives EINVAL. */
 DIFF_TEST(s5_17_set_invalid_ids)
 {
-	struct shmid_ds ds = set_buf((uid_t)-1, 0, 0600);
+	struct shmid_ds ds = diff_set_buf((uid_t)-1, 0, 0600);
 	int id = X_EQ("create", o->get(IPC_PRIVATE, 1, 0600), 0);
 
 	X_ERR("uid -1", o->ctl(id, IPC_SET, &ds), EINVAL);
-	ds = set_buf(0, (gid_t)-1, 0600);
+	ds = diff_set_buf(0, (gid_t)-1, 0600);
 	X_ERR("gid -1", o->ctl(id, IPC_SET, &ds), EINVAL);
 	if (diff_fork() == 0) {
 		test_become_nobody();
@@ -384,7 +373,7 @@ DIFF_TEST(s5_17_set_invalid_ids)
 DIFF_TEST(s5_18_give_away)
 {
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(1, 1, 0600);
+		struct shmid_ds ds = diff_set_buf(1, 1, 0600);
 
 		test_become_nobody();
 		X_EQ("create", o->get(K1, 1, IPC_CREAT | 0600), 0);
@@ -392,13 +381,13 @@ DIFF_TEST(s5_18_give_away)
 		rec_stat(o, "given", 0, IPC_STAT, NULL);
 		X_EQ("creator: SHM_LOCK", o->ctl(0, SHM_LOCK, NULL), 0);
 		X_EQ("creator: SHM_UNLOCK", o->ctl(0, SHM_UNLOCK, NULL), 0);
-		ds = set_buf(2, 2, 0640);
+		ds = diff_set_buf(2, 2, 0640);
 		X_EQ("creator: IPC_SET", o->ctl(0, IPC_SET, &ds), 0);
 		diff_exit();
 	}
 	diff_wait(1);
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(2, 2, 0660);
+		struct shmid_ds ds = diff_set_buf(2, 2, 0660);
 
 		diff_become(2, 2, 0, NULL);
 		X_EQ("new owner: IPC_SET", o->ctl(0, IPC_SET, &ds), 0);
@@ -406,7 +395,7 @@ DIFF_TEST(s5_18_give_away)
 	}
 	diff_wait(2);
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(3, 3, 0666);
+		struct shmid_ds ds = diff_set_buf(3, 3, 0666);
 
 		diff_become(1, 1, 0, NULL);
 		X_ERR("old owner: IPC_SET", o->ctl(0, IPC_SET, &ds), EPERM);
@@ -460,7 +449,7 @@ DIFF_TEST(s5_20_rmid_destroys)
 /* 5.21 RMID with nattch > 0: SHM_DEST, key 0, usable until nattch 0. */
 DIFF_TEST(s5_21_rmid_attached_marks)
 {
-	struct shmid_ds ds = set_buf(0, 0, 0644);
+	struct shmid_ds ds = diff_set_buf(0, 0, 0644);
 	int id = X_EQ("create", o->get(K1, 4096, IPC_CREAT | 0600), 0);
 	char *p = AT_OK("attach", o->at(id, NULL, 0), NULL), *q;
 

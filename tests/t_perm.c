@@ -13,17 +13,6 @@
 #define K2 0x7b000002
 #define K3 0x7b000003
 
-static struct shmid_ds set_buf(uid_t uid, gid_t gid, int mode)
-{
-	struct shmid_ds ds;
-
-	memset(&ds, 0, sizeof(ds));
-	ds.shm_perm.uid = uid;
-	ds.shm_perm.gid = gid;
-	ds.shm_perm.mode = mode;
-	return ds;
-}
-
 static void expect_res(const char *label, long long r, int ok, long long want)
 {
 	if (ok)
@@ -102,7 +91,7 @@ DIFF_TEST(s7_1_owner_class_no_fallthrough)
 /* 7.1 Group class (fsgid or a group == cgid or gid), no fall-through. */
 DIFF_TEST(s7_1_group_class_no_fallthrough)
 {
-	struct shmid_ds ds = set_buf(0, 65534, 0606);
+	struct shmid_ds ds = diff_set_buf(0, 65534, 0606);
 
 	X_EQ("root creates 0606", o->get(K1, PAGE, IPC_CREAT | 0606), 0);
 	X_EQ("gid 65534", o->ctl(0, IPC_SET, &ds), 0);
@@ -124,7 +113,7 @@ DIFF_TEST(s7_1_group_class_no_fallthrough)
 		diff_exit();
 	}
 	diff_wait(2);
-	ds = set_buf(0, 4444, 0060);
+	ds = diff_set_buf(0, 4444, 0060);
 	X_EQ("0060: gid 4444", o->ctl(1, IPC_SET, &ds), 0);
 	if (diff_fork() == 0) {
 		static const gid_t g[] = { 4444 };
@@ -173,10 +162,10 @@ DIFF_TEST(s7_2_effective_ids)
 	}
 	diff_wait(1);
 	X_EQ("0060 gid 1234", o->get(K3, PAGE, IPC_CREAT | 0060), 2);
-	ds = set_buf(0, 1234, 0060);
+	ds = diff_set_buf(0, 1234, 0060);
 	X_EQ("gid 1234", o->ctl(2, IPC_SET, &ds), 0);
 	X_EQ("0060 gid 65534", o->get(K3 + 1, PAGE, IPC_CREAT | 0060), 3);
-	ds = set_buf(0, 65534, 0060);
+	ds = diff_set_buf(0, 65534, 0060);
 	X_EQ("gid 65534", o->ctl(3, IPC_SET, &ds), 0);
 	if (diff_fork() == 0) {
 		/* ruid 0, euid 65534: no capabilities in effect */
@@ -185,7 +174,7 @@ DIFF_TEST(s7_2_effective_ids)
 		CHECK(setresuid(0, 65534, 0) == 0);
 		probe(o, "euid 65534, ruid 0: root's", 0, K1, 0);
 		probe(o, "euid 65534, ruid 0: nobody's", 1, K2, 6);
-		ds = set_buf(65534, 65534, 0640);
+		ds = diff_set_buf(65534, 65534, 0640);
 		X_EQ("euid 65534: IPC_SET nobody's", o->ctl(1, IPC_SET, &ds),
 		     0);
 		X_ERR("euid 65534: IPC_SET root's", o->ctl(0, IPC_SET, &ds),
@@ -219,12 +208,12 @@ DIFF_TEST(s7_2_effective_ids)
 /* 7.3 The creator keeps owner-class access through cuid. */
 DIFF_TEST(s7_3_creator_owner_class)
 {
-	struct shmid_ds ds = set_buf(65534, 65534, 0600);
+	struct shmid_ds ds = diff_set_buf(65534, 65534, 0600);
 
 	X_EQ("create 0600", o->get(K1, PAGE, IPC_CREAT | 0600), 0);
 	X_EQ("give away", o->ctl(0, IPC_SET, &ds), 0);
 	X_EQ("create 0066", o->get(K2, PAGE, IPC_CREAT | 0066), 1);
-	ds = set_buf(65534, 65534, 0066);
+	ds = diff_set_buf(65534, 65534, 0066);
 	X_EQ("give away", o->ctl(1, IPC_SET, &ds), 0);
 	if (diff_fork() == 0) {
 		diff_drop_caps(o, CAPBIT(CAP_IPC_OWNER));
@@ -282,7 +271,7 @@ DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 	}
 	diff_wait(1);
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(65534, 65534, 0640);
+		struct shmid_ds ds = diff_set_buf(65534, 65534, 0640);
 
 		diff_drop_caps(o, CAPBIT(CAP_SYS_ADMIN));
 		X_ERR("no CAP_SYS_ADMIN: IPC_SET", o->ctl(0, IPC_SET, &ds),
@@ -297,7 +286,7 @@ DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 	}
 	diff_wait(2);
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(65534, 65534, 0644);
+		struct shmid_ds ds = diff_set_buf(65534, 65534, 0644);
 
 		diff_drop_caps(o, CAPBIT(CAP_IPC_LOCK));
 		X_ERR("no CAP_IPC_LOCK: SHM_LOCK", o->ctl(0, SHM_LOCK, NULL),
@@ -309,7 +298,7 @@ DIFF_TEST(s7_5_caps_for_set_rmid_lock)
 	}
 	diff_wait(3);
 	if (diff_fork() == 0) {
-		struct shmid_ds ds = set_buf(65534, 65534, 0600);
+		struct shmid_ds ds = diff_set_buf(65534, 65534, 0600);
 
 		CHECK(prctl(PR_SET_KEEPCAPS, 1) == 0);
 		CHECK(setgroups(0, NULL) == 0 && setgid(4321) == 0);
@@ -456,13 +445,13 @@ DIFF_TEST(s7_1_users_share_segments)
 /* 7.1 Group members share: 0660 rw and 0640 read-only for the group. */
 DIFF_TEST(s7_1_group_shares_segment)
 {
-	struct shmid_ds ds = set_buf(0, 65534, 0660);
+	struct shmid_ds ds = diff_set_buf(0, 65534, 0660);
 	char *p;
 
 	X_EQ("root creates 0660", o->get(K1, PAGE, IPC_CREAT | 0660), 0);
 	X_EQ("gid 65534", o->ctl(0, IPC_SET, &ds), 0);
 	X_EQ("root creates 0640", o->get(K2, PAGE, IPC_CREAT | 0640), 1);
-	ds = set_buf(0, 65534, 0640);
+	ds = diff_set_buf(0, 65534, 0640);
 	X_EQ("gid 65534", o->ctl(1, IPC_SET, &ds), 0);
 	if (diff_fork() == 0) {
 		char *q;
