@@ -142,8 +142,8 @@ int shim__sysctl_register(int fd, enum shim_vfile v)
 	for (int i = 0; i < NREG; i++) {
 		int free_ = 0;
 
-		if (!__atomic_compare_exchange_n(&regs[i].used, &free_, 1, false,
-						 __ATOMIC_ACQ_REL,
+		if (!__atomic_compare_exchange_n(&regs[i].used, &free_, 1,
+						 false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
 		regs[i].priv = (int)priv;
@@ -177,6 +177,27 @@ static void sweep(void)
 	}
 }
 
+/* FD, inherited, is a sysctl memfd if its link TARGET names one
+ * ("/memfd:ushm-shmmni (deleted)"); register it if it was opened for
+ * writing. */
+static void adopt_fd(int fd, const char *target)
+{
+	const char *t = target + strlen(MEMFD_PREFIX);
+	int fl;
+
+	for (int v = VF_NONE + 1; v < VF_N; v++) {
+		const char *name = shim__vfile_limit((enum shim_vfile)v);
+		size_t l = name ? strlen(name) : 0;
+
+		if (!name || strncmp(t, name, l) || (t[l] && t[l] != ' '))
+			continue;
+		fl = (int)shim_raw3(SYS_fcntl, fd, F_GETFL, 0);
+		if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY)
+			shim__sysctl_register(fd, (enum shim_vfile)v);
+		return;
+	}
+}
+
 /* After exec: descriptors of sysctl memfds that we inherited. */
 void shim__sysctl_adopt(void)
 {
@@ -198,24 +219,8 @@ void shim__sysctl_adopt(void)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (strncmp(target, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
-			continue;
-		for (int v = VF_NONE + 1; v < VF_N; v++) {
-			const char *name = shim__vfile_limit((enum shim_vfile)v);
-			size_t l = name ? strlen(name) : 0;
-			const char *t = target + strlen(MEMFD_PREFIX);
-
-			if (name && !strncmp(t, name, l) &&
-			    (t[l] == '\0' || t[l] == ' ')) {
-				int acc = (int)shim_raw3(SYS_fcntl, fd,
-							 F_GETFL, 0);
-
-				if (acc >= 0 && (acc & O_ACCMODE) != O_RDONLY)
-					shim__sysctl_register(fd,
-						(enum shim_vfile)v);
-				break;
-			}
-		}
+		if (!strncmp(target, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
+			adopt_fd(fd, target);
 	}
 	closedir(d);
 }

@@ -215,7 +215,8 @@ static int run(int argc, char **argv)
 }
 
 USHM_CMD(run, "run", "start a program with ushm as its SysV shared memory",
-	 "Usage: ushm [--namespace DIR] run [--namespace DIR] [--] CMD [ARGS...]\n"
+	 "Usage: ushm [--namespace DIR] run [--namespace DIR] [--] CMD "
+	 "[ARGS...]\n"
 	 "\n"
 	 "Run CMD with libushm-preload.so (next to the ushm binary) added to\n"
 	 "LD_PRELOAD and USHM_DIR set to the namespace, so that its shmget,\n"
