@@ -27,11 +27,13 @@ need ipcs util-linux || not_ok "ipcs is available"
 ipcs -m | tail -n +4 | sort > "$T/kbefore"
 
 # A fresh namespace that every user may use, on tmpfs like /dev/shm/ushm.
+# (Sets NSDIR; not in a subshell, so that at_exit registers the removal.)
 newns() {
-	d=$(mktemp -d /dev/shm/ushm-dropin.XXXXXX) && chmod 1777 "$d" &&
-	at_exit "rm -rf '$d'" && echo "$d"
+	NSDIR=$(mktemp -d /dev/shm/ushm-dropin.XXXXXX) &&
+		chmod 1777 "$NSDIR" && at_exit "rm -rf '$NSDIR'"
 }
-NS=$(newns)
+newns
+NS=$NSDIR
 
 # shim_run CMD...: CMD under `ushm run` on $NS.
 shim_run() { "$U" run -N "$NS" -- "$@"; }
@@ -202,7 +204,8 @@ if [ -n "$root" ] && need setpriv util-linux; then
 	ipcs -m
 	EOF
 	unshare --ipc sh "$T/users.sh" "$D/shm_users" > "$T/users.k" 2>&1
-	"$U" run -N "$(newns)" -- sh "$T/users.sh" "$D/shm_users" \
+	newns
+	"$U" run -N "$NSDIR" -- sh "$T/users.sh" "$D/shm_users" \
 		> "$T/users.u" 2>&1
 	check "users: root reads what nobody made" \
 		grep -q '^read: "from-nobody"' "$T/users.u"

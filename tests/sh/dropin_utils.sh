@@ -30,9 +30,10 @@ ipcs -m | tail -n +4 | sort > "$T/kbefore"
 
 # A namespace every user may use (as /dev/shm/ushm is), on tmpfs so that
 # rss comes from the segment files' blocks as the kernel's from shmem.
+# (Sets NSDIR; not in a subshell, so that at_exit registers the removal.)
 newns() {
-	d=$(mktemp -d /dev/shm/ushm-dropin.XXXXXX) && chmod 1777 "$d" &&
-	at_exit "rm -rf '$d'" && echo "$d"
+	NSDIR=$(mktemp -d /dev/shm/ushm-dropin.XXXXXX) &&
+		chmod 1777 "$NSDIR" && at_exit "rm -rf '$NSDIR'"
 }
 
 # run_both NAME SCRIPT [FIXTURE_ARGS]: SCRIPT writes its outputs to $OUT.
@@ -40,8 +41,8 @@ run_both() {
 	mkdir -p "$T/$1.k" "$T/$1.u"
 	unshare --ipc env OUT="$T/$1.k" "$FIX" $3 -- sh "$2" \
 		> "$T/$1.k.log" 2>&1 || not_ok "$1: kernel run ($(cat "$T/$1.k.log"))"
-	ns=$(newns)
-	"$U" run -N "$ns" -- env OUT="$T/$1.u" "$FIX" $3 -- sh "$2" \
+	newns
+	"$U" run -N "$NSDIR" -- env OUT="$T/$1.u" "$FIX" $3 -- sh "$2" \
 		> "$T/$1.u.log" 2>&1 || not_ok "$1: ushm run ($(cat "$T/$1.u.log"))"
 }
 
