@@ -115,6 +115,30 @@ if [ -n "$root" ]; then
 	has_sysv "shm_basic" "$T/basic.kstrace"
 fi
 
+# ---- the shim carries the library's wrappers that keep nattch and the
+# credential cache exact (src/vma.c, src/cred.c)
+exports_all() {
+	readelf --dyn-syms -W "$SHIM" > "$T/dynsyms"
+	for f in mmap munmap mprotect mremap setuid setresuid setgroups; do
+		grep -Eq " FUNC +GLOBAL +DEFAULT +[0-9]+ $f\$" "$T/dynsyms" ||
+			return 1
+	done
+}
+check "the shim exports mmap, munmap, mprotect, mremap and the set*id wrappers" \
+	exports_all
+
+# ---- /proc/sysvipc/shm by other names: relative to the cwd, through
+# /proc/self/.., with doubled slashes
+shim_run "$D/shm_users" create 0x7001 0600 x > /dev/null
+shim_run cat /proc/sysvipc/shm > "$T/proc.abs"
+check "/proc/sysvipc/shm lists the namespace's segment" \
+	grep -q "^ *28673 " "$T/proc.abs"
+shim_run sh -c 'cd /proc/sysvipc && cat shm' > "$T/proc.rel"
+same "cat shm in /proc/sysvipc: the same file" "$T/proc.abs" "$T/proc.rel"
+shim_run cat /proc/self/../sysvipc//shm > "$T/proc.dots"
+same "/proc/self/../sysvipc//shm: the same file" "$T/proc.abs" "$T/proc.dots"
+shim_run ipcrm -M 0x7001
+
 # ---- nattch counts mapping pieces, as the kernel's VMAs (SEMANTICS 4.6)
 shim_run "$D/shm_pieces" > "$T/pieces.u" 2>&1
 if [ -n "$root" ]; then
