@@ -97,10 +97,9 @@ static int poke(long mem, void *addr, const unsigned char *bytes, size_t len)
 	return 0;
 }
 
-/* Patch NAME at P, which must be the start of that function in the
- * object loaded at BASE, to jump to HANDLER. */
-static void patch_one(long mem, void *p, const char *name, void *base,
-		      void *handler)
+/* Patch the function at P, which must be the start of a function
+ * symbol of the object loaded at BASE, to jump to HANDLER. */
+static void patch_one(long mem, void *p, void *base, void *handler)
 {
 	unsigned char want[JMP_LEN];
 	const ElfW(Sym) *sym = NULL;
@@ -111,7 +110,6 @@ static void patch_one(long mem, void *p, const char *name, void *base,
 	if (info.dli_saddr != p || info.dli_fbase != base ||
 	    sym->st_size < JMP_LEN || ELF64_ST_TYPE(sym->st_info) != STT_FUNC)
 		return;
-	(void)name;
 	jmp_bytes(want, handler);
 	if (memcmp(p, want, JMP_LEN) == 0)
 		return;		/* done already (a second dlmopen) */
@@ -173,8 +171,7 @@ void shim__patch_base(void)
 	mem = mem_open();
 	/* dlsym on libc's handle searches libc (and ld.so), never us. */
 	for (size_t i = 0; base && i < sizeof(names) / sizeof(names[0]); i++)
-		patch_one(mem, dlsym(libc, names[i]), names[i], base,
-			  handlers[i]);
+		patch_one(mem, dlsym(libc, names[i]), base, handlers[i]);
 	if (mem >= 0)
 		shim_raw3(SYS_close, mem, 0, 0);
 	dlclose(libc);
@@ -260,7 +257,7 @@ static void patch_namespace(void *handle)
 	ns_errno[lm] = (int *(*)(void))el;
 	mem = mem_open();
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		patch_one(mem, dlsym(handle, names[i]), names[i], base,
+		patch_one(mem, dlsym(handle, names[i]), base,
 			  ns_handlers[lm][i]);
 	if (mem >= 0)
 		shim_raw3(SYS_close, mem, 0, 0);
