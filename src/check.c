@@ -306,12 +306,14 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 				  name);
 			if (fix) {
 				uint64_t ino;
-
 				/* The data is gone; the id stays usable. */
-				if (!ushm__seg_create(ns, s->orig_key, id,
-						      s->mode & 0777,
-						      ushm__seg_maplen(s),
-						      &ino)) {
+				int nfd = ushm__seg_create(ns, s->orig_key, id,
+							   s->mode & 0777,
+							   ushm__seg_maplen(s),
+							   &ino);
+
+				if (nfd >= 0) {
+					ushm__os_close(nfd);
 					s->ino = ino;
 					(*fixed)++;
 				}

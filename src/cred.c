@@ -51,9 +51,19 @@ const struct ushm_cred *ushm__cred(void)
 	return c;
 }
 
+/* Bumped at every change, for what was obtained with the old
+ * credentials (fdcache.c). */
+static uint32_t generation;
+
 void ushm_credentials_changed(void)
 {
+	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&cur, NULL, __ATOMIC_RELEASE);
+}
+
+uint32_t ushm__credgen(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
 }
 
 bool ushm__in_group(const struct ushm_cred *c, gid_t g)

@@ -165,7 +165,7 @@ int ushm__check_locked(struct ushm_ns *ns,
 /* ---- segment files (segfile.c) ---- */
 void ushm__seg_name(char *buf, size_t len, int32_t orig_key, int id);
 int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
-		     uint64_t len, uint64_t *ino);
+		     uint64_t len, uint64_t *ino);	/* returns an O_RDWR fd */
 int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
 		   uint32_t idx, int flags);
 int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id);
@@ -174,6 +174,20 @@ void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 			  uint32_t idx);
 long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
 			uint32_t idx);
+
+/* ---- descriptors of segment files (fdcache.c) ---- */
+struct fdc;
+int ushm__fd_get_locked(struct ushm_ns *ns, const struct ushm_slot *s,
+			uint32_t idx, int oflags, struct fdc **ent);
+void ushm__fd_put_locked(struct ushm_ns *ns, struct fdc *ent, int fd);
+struct fdc *ushm__fd_insert_locked(struct ushm_ns *ns,
+				   const struct ushm_slot *s, uint32_t idx,
+				   int fd, bool rdwr);
+int ushm__fd_cached_rdwr_locked(struct ushm_ns *ns, const struct ushm_slot *s,
+				uint32_t idx);
+void ushm__fd_drop_locked(struct ushm_ns *ns, uint32_t idx, uint32_t seq);
+void ushm__fd_reset(void);
+void ushm__fd_fork_child(void);
 
 /* ---- credentials and permissions (cred.c) ---- */
 struct ushm_cred {
@@ -184,6 +198,7 @@ struct ushm_cred {
 	bool more_groups;	/* more than fit: ask the kernel */
 };
 const struct ushm_cred *ushm__cred(void);
+uint32_t ushm__credgen(void);
 bool ushm__in_group(const struct ushm_cred *c, gid_t g);
 bool ushm__capable(int cap);
 /* ipcperms(): 0 or -EACCES; flag's rwx triplets are unioned. */
@@ -215,6 +230,7 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);
 void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 			     int64_t now);
 void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta);
+void ushm__att_unpin_locked(struct ushm_ns *ns, uint32_t rec);
 bool ushm__may_destroy(const struct ushm_hdr *h, const struct ushm_slot *s);
 int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out);
 void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec,
@@ -226,7 +242,10 @@ int ushm__piece_add_locked(uintptr_t start, uintptr_t end, uint64_t offset,
 			   int prot, uint32_t rec, uint32_t slot, uint32_t seq);
 void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 				  uintptr_t b);
-int ushm__shmdt_locked(struct ushm_ns *ns, uintptr_t addr);
+int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
+			    struct ushm_local **out, size_t *n);
+void ushm__pieces_closed_locked(struct ushm_ns *ns,
+				const struct ushm_local *l, size_t n);
 void ushm__pieces_exit_locked(struct ushm_ns *ns);
 
 /* ---- environment error messages (errmsg.c) ---- */

@@ -62,6 +62,7 @@ enum {
 /* struct ushm_slot.flags */
 #define SEGF_HUGETLB		0x1
 #define SEGF_NORESERVE		0x2
+#define SEGF_MAPPED		0x4	/* attached at least once */
 
 /* Mode bits kept in struct ushm_slot.mode besides the 0777 permissions;
  * the same values as the kernel's SHM_DEST and SHM_LOCKED. */
@@ -72,7 +73,8 @@ enum {
 /*
  * One segment: shmid_kernel with its kern_ipc_perm.  Protected by
  * hdr.lock; the fields read by lock-free readers are written only with
- * hdr.gen odd.  128 bytes.
+ * hdr.gen odd.  128 bytes; what a shmget of an existing key needs comes
+ * first (USHM_SLOT_HEAD).
  */
 struct ushm_slot {
 	uint32_t state;		/* SLOT_* */
@@ -236,6 +238,11 @@ struct ushm_hdr {
 };
 
 _Static_assert(sizeof(struct ushm_slot) == 128, "slot size");
+/* What a lookup by key reads (state .. segsz): one cache line of a
+ * 128-byte-aligned slot. */
+#define USHM_SLOT_HEAD	48
+_Static_assert(__builtin_offsetof(struct ushm_slot, segsz) + 8 ==
+	       USHM_SLOT_HEAD, "slot head");
 _Static_assert(sizeof(struct ushm_task) == 32, "task size");
 _Static_assert(sizeof(struct ushm_att) == 48, "att size");
 _Static_assert(sizeof(struct ushm_thread) == 64, "thread size");

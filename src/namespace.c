@@ -235,6 +235,7 @@ int ushm_namespace_set(const char *dir)
 		old->hdr = NULL;
 		ushm__ns_close(old);
 	}
+	ushm__fd_reset();
 out:
 	pthread_mutex_unlock(&ushm__p.init_lock);
 	if (r) {

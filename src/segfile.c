@@ -20,9 +20,29 @@
 
 #include "internal.h"
 
+/* "SYSV%08x.%d", by hand: it is on the path of every shmat and shmget. */
 void ushm__seg_name(char *buf, size_t len, int32_t orig_key, int id)
 {
-	snprintf(buf, len, "SYSV%08x.%d", (uint32_t)orig_key, id);
+	static const char hex[] = "0123456789abcdef";
+	char digits[12], *p = buf;
+	uint32_t k = (uint32_t)orig_key, v = (uint32_t)id;
+	int n = 0;
+
+	if (len < 25) {		/* 4 + 8 + 1 + 10 + NUL, with room */
+		snprintf(buf, len, "SYSV%08x.%d", k, id);
+		return;
+	}
+	memcpy(p, "SYSV", 4);
+	p += 4;
+	for (int i = 7; i >= 0; i--)
+		*p++ = hex[(k >> (i * 4)) & 0xf];
+	*p++ = '.';
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
 }
 
 uint64_t ushm__seg_maplen(const struct ushm_slot *s)
@@ -52,24 +72,25 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 		    ushm__os_unlinkat(ns->segfd, name, 0) == 0)
 			continue;
 		r = -errno;
-		ushm__seterr("cannot create %s/segments/%s: %s", ns->path, name,
-			     strerror(errno));
+		ushm__seterr("cannot create %s/segments/%s: %s", ns->path,
+			     name, strerror(errno));
 		return r;
 	}
-	/* The mode must not depend on the caller's umask. */
-	if (ushm__os_fchmod(fd, mode & 0777) < 0 ||
-	    ushm__os_ftruncate(fd, (off_t)len) < 0 ||
-	    ushm__os_fstat(fd, &st) < 0) {
+	/* The mode must not depend on the caller's umask: fix it if the
+	 * umask took bits away. */
+	if (ushm__os_fstat(fd, &st) < 0 ||
+	    ((st.st_mode & 0777) != (mode & 0777) &&
+	     ushm__os_fchmod(fd, mode & 0777) < 0) ||
+	    ushm__os_ftruncate(fd, (off_t)len) < 0) {
 		r = -errno;
-		ushm__seterr("cannot set up %s/segments/%s: %s", ns->path, name,
-			     strerror(errno));
+		ushm__seterr("cannot set up %s/segments/%s: %s", ns->path,
+			     name, strerror(errno));
 		ushm__os_unlinkat(ns->segfd, name, 0);
 		ushm__os_close(fd);
 		return r;
 	}
 	*ino = st.st_ino;
-	ushm__os_close(fd);
-	return 0;
+	return fd;
 }
 
 int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,

@@ -146,6 +146,17 @@ void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 	att_close_locked(ns, rec, ushm__att(ns->hdr, rec)->pieces, pid, now);
 }
 
+/* Take back the attachment that a failed shmat had counted while it
+ * mapped (do_shmat's nattch-- on its error path): no dtime, no lpid. */
+void ushm__att_unpin_locked(struct ushm_ns *ns, uint32_t rec)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_att *a = ushm__att(h, rec);
+	struct ushm_slot *s = ushm__slot(h, a->slot);
+
+	att_close_locked(ns, rec, a->pieces, s->lpid, s->dtime);
+}
+
 /* Our record REC gained (DELTA > 0: a VMA was split or copied, the
  * kernel's shm_open) or lost (DELTA < 0: shm_close) pieces. */
 void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
@@ -169,6 +180,32 @@ void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
 	ushm__wend(h);
 }
 
+/*
+ * Free a dying segment's pages now, even if other processes still hold
+ * its file open (fdcache.c): nothing maps it any more (nattch is 0), so
+ * nothing can see the difference.  Needs write access to the file; a
+ * destroyer without it leaves the pages to go when the last descriptor
+ * closes.
+ */
+static void truncate_locked(struct ushm_ns *ns, const struct ushm_slot *s,
+			    uint32_t idx)
+{
+	char name[64];
+	int fd = ushm__fd_cached_rdwr_locked(ns, s, idx);
+
+	if (fd >= 0) {
+		ushm__os_ftruncate(fd, 0);
+		return;
+	}
+	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
+	fd = ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
+			     O_NOFOLLOW | O_NONBLOCK, 0);
+	if (fd >= 0) {
+		ushm__os_ftruncate(fd, 0);
+		ushm__os_close(fd);
+	}
+}
+
 /* shm_destroy: the id, the key, the file and the accounting go. */
 void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 {
@@ -185,6 +222,9 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	s->state = SLOT_DESTROYING;
 	ushm__wend(h);
 	CRASH_POINT("destroy.marked");
+	if (s->flags & SEGF_MAPPED)
+		truncate_locked(ns, s, idx);
+	ushm__fd_drop_locked(ns, idx, s->seq);
 	ushm__seg_unlink(ns, s->orig_key, id);
 	ushm__wbegin(h);
 	h->in_use--;
@@ -246,7 +286,7 @@ static int lookup_lockless(struct ushm_ns *ns, key_t key, size_t size,
 				continue;
 			return -ENOENT;
 		}
-		ushm__rcopy(&s, ushm__slot(h, (uint32_t)idx), sizeof(s));
+		ushm__rcopy(&s, ushm__slot(h, (uint32_t)idx), USHM_SLOT_HEAD);
 		if (__atomic_load_n(&h->rmid_forced, __ATOMIC_RELAXED)) {
 			if (ushm__rretry(h, g))
 				continue;
@@ -375,7 +415,7 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	struct ushm_slot *s;
 	uint64_t pages, maplen, ino = 0;
 	uint32_t idx, seq, flags = 0, creator, creator_gen;
-	int r, id;
+	int r, id, fd;
 
 	USHM_ASSERT_LOCKED(ns);
 	if (size < 1 || size > h->shmmax)
@@ -455,16 +495,13 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	ushm__wend(h);
 	CRASH_POINT("create.creating");
 
-	r = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen, &ino);
+	fd = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen, &ino);
 	CRASH_POINT("create.file_made");
-	if (r) {
+	if (fd < 0) {
 		ushm__wbegin(h);
 		memset(s, 0, sizeof(*s));
 		ushm__wend(h);
-		if (r == -EMFILE || r == -ENFILE || r == -ENOSPC ||
-		    r == -ENOMEM)
-			return r;
-		return r == -EFBIG ? -EINVAL : r;
+		return fd == -EFBIG ? -EINVAL : fd;
 	}
 
 	/* Commit.  R4: the allocator state goes to the journal first, the
@@ -489,6 +526,9 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	h->next_id = in.next_id;
 	memset(&h->intent, 0, sizeof(h->intent));
 	ushm__wend(h);
+	/* Creating usually means attaching next: keep the descriptor. */
+	if (!ushm__fd_insert_locked(ns, s, idx, fd, true))
+		ushm__os_close(fd);
 	return id;
 }
 
@@ -563,128 +603,173 @@ static uintptr_t huge_aligned_hole(uint64_t len)
 	return a;	/* still reserved: MAP_FIXED replaces it */
 }
 
-static void *shmat_locked(struct ushm_ns *ns, int shmid, uintptr_t addr,
-			  bool fixed, int shmflg, int *err)
+/* A shmat between its two locked halves (do_shmat drops the lock for
+ * do_mmap, holding the segment by nattch). */
+struct attach {
+	uint32_t idx, seq, rec;
+	int prot, mflags, fd;
+	struct fdc *ent;
+	uint64_t maplen;
+	uintptr_t addr;
+	bool fixed;
+	bool huge;		/* SHM_HUGETLB: aligned on a huge page */
+};
+
+/*
+ * The checks, in do_shmat's order, then: count the attachment (a record
+ * of one piece: nattch + 1, which also keeps the segment from being
+ * destroyed while the lock is dropped) and get a descriptor of the file.
+ */
+static int shmat_begin_locked(struct ushm_ns *ns, int shmid, int shmflg,
+			      struct attach *at)
 {
 	struct ushm_hdr *h = ns->hdr;
-	uint32_t idx = ushm__id_idx(shmid), rec;
+	uint32_t idx = ushm__id_idx(shmid);
 	struct ushm_slot *s = ushm__slot(h, idx);
-	int acc, prot, oflags, mflags = MAP_SHARED, fd, r;
-	uint64_t maplen;
-	void *p;
+	int acc, oflags, r;
 
 	USHM_ASSERT_LOCKED(ns);
 	/* Dead attachers first: their exits came before this attach, and
 	 * may have destroyed the segment (then the id is EINVAL). */
 	if (s->state == SLOT_LIVE && s->seq == ushm__id_seq(shmid))
 		ushm__reap_slot_locked(ns, idx);
-	if (s->state != SLOT_LIVE || s->seq != ushm__id_seq(shmid)) {
-		r = -EINVAL;
-		goto out;
-	}
+	if (s->state != SLOT_LIVE || s->seq != ushm__id_seq(shmid))
+		return -EINVAL;
 	if (shmflg & SHM_RDONLY) {
-		prot = PROT_READ;
+		at->prot = PROT_READ;
 		acc = 0444;
 		oflags = O_RDONLY;
 	} else {
-		prot = PROT_READ | PROT_WRITE;
+		at->prot = PROT_READ | PROT_WRITE;
 		acc = 0666;
 		oflags = O_RDWR;
 	}
 	if (shmflg & SHM_EXEC) {
-		prot |= PROT_EXEC;
+		at->prot |= PROT_EXEC;
 		acc |= 0111;
 	}
 	if ((r = ushm__ipcperms(s, acc)) != 0)
-		goto out;
+		return r;
 	if ((r = ushm__task_register_locked(ns)) != 0)
-		goto out;
-	maplen = ushm__seg_maplen(s);
-	if (fixed && !(shmflg & SHM_REMAP) && addr + maplen < addr) {
-		r = -EINVAL;
-		goto out_may_destroy;
-	}
+		return r;
+	at->idx = idx;
+	at->seq = s->seq;
+	at->huge = s->flags & SEGF_HUGETLB;
+	at->maplen = ushm__seg_maplen(s);
+	at->mflags = MAP_SHARED;
+	if (at->fixed)
+		at->mflags |= (shmflg & SHM_REMAP) ? MAP_FIXED
+						   : MAP_FIXED_NOREPLACE;
+	if (at->fixed && !(shmflg & SHM_REMAP) &&
+	    at->addr + at->maplen < at->addr)
+		goto einval_may_destroy;
 	/* A huge page mapping starts on a huge page boundary. */
-	if (fixed && (s->flags & SEGF_HUGETLB) && (addr & (USHM_HUGEPAGE - 1))) {
-		r = -EINVAL;
-		goto out_may_destroy;
-	}
-	if ((r = ushm__att_alloc_locked(ns, &rec)) != 0)
-		goto out;
-	fd = ushm__seg_open(ns, s, idx, oflags);
-	if (fd < 0) {
-		r = fd;
-		goto out;
-	}
-	if (fixed)
-		mflags |= (shmflg & SHM_REMAP) ? MAP_FIXED
-					       : MAP_FIXED_NOREPLACE;
-	if (!fixed && (s->flags & SEGF_HUGETLB)) {
-		addr = huge_aligned_hole(maplen);
-		if (!addr) {
-			ushm__os_close(fd);
-			r = -ENOMEM;
-			goto out_may_destroy;
-		}
-		mflags |= MAP_FIXED;
-	}
-	if (fixed && (shmflg & SHM_REMAP))	/* MAP_FIXED unmaps first */
-		ushm__pieces_unmapped_locked(ns, addr, addr + maplen);
-	p = ushm__os_mmap((void *)addr, maplen, prot, mflags, fd, 0);
-	ushm__os_close(fd);
-	CRASH_POINT("attach.mapped");
-	if (p == MAP_FAILED) {
-		/* An overlap is EINVAL for shmat, EEXIST for mmap. */
-		r = errno == EEXIST ? -EINVAL : -errno;
-		goto out_may_destroy;
-	}
-	if ((fixed || (s->flags & SEGF_HUGETLB)) && (uintptr_t)p != addr) {
-		ushm__os_munmap(p, maplen);	/* NOREPLACE unsupported */
-		r = -EINVAL;
-		goto out_may_destroy;
-	}
-	if ((r = ushm__piece_add_locked((uintptr_t)p, (uintptr_t)p + maplen,
-					0, prot, rec, idx, s->seq)) != 0) {
-		ushm__os_munmap(p, maplen);
-		goto out;
-	}
-	ushm__att_link_locked(ns, rec, (uint32_t)ushm__p.task, idx,
-			      (uintptr_t)p, maplen, 1, shmflg);
-	ushm__wbegin(h);
-	s->atime = ushm__now();
-	s->lpid = ushm__p.pid;
-	ushm__wend(h);
-	return p;
+	if (at->fixed && at->huge && (at->addr & (USHM_HUGEPAGE - 1)))
+		goto einval_may_destroy;
+	if ((r = ushm__att_alloc_locked(ns, &at->rec)) != 0)
+		return r;
+	at->fd = ushm__fd_get_locked(ns, s, idx, oflags, &at->ent);
+	if (at->fd < 0)
+		return at->fd;
+	ushm__att_link_locked(ns, at->rec, (uint32_t)ushm__p.task, idx, 0,
+			      at->maplen, 1, shmflg);
+	CRASH_POINT("attach.counted");
+	return 0;
 
-out_may_destroy:
+einval_may_destroy:
 	/* do_shmat's error path: with shm_rmid_forced, a segment nobody
 	 * has attached goes (SEMANTICS 3.13, 6.7c). */
 	if (ushm__may_destroy(h, s))
 		ushm__destroy_locked(ns, idx);
-out:
-	*err = r;
-	return MAP_FAILED;
+	return -EINVAL;
+}
+
+/* Outside the lock: the mapping itself. */
+static void *shmat_map(struct attach *at, int *err)
+{
+	uintptr_t addr = at->addr;
+	int mflags = at->mflags;
+	void *p;
+
+	if (!at->fixed && at->huge) {
+		addr = huge_aligned_hole(at->maplen);
+		if (!addr) {
+			*err = -ENOMEM;
+			return MAP_FAILED;
+		}
+		mflags |= MAP_FIXED;
+	}
+	p = ushm__os_mmap((void *)addr, at->maplen, at->prot, mflags, at->fd,
+			  0);
+	if (p == MAP_FAILED) {
+		/* An overlap is EINVAL for shmat, EEXIST for mmap. */
+		*err = errno == EEXIST ? -EINVAL : -errno;
+		if (addr && !at->fixed)
+			ushm__os_munmap((void *)addr, at->maplen);
+		return MAP_FAILED;
+	}
+	if ((at->fixed || addr) && (uintptr_t)p != addr) {
+		ushm__os_munmap(p, at->maplen);	/* NOREPLACE unsupported */
+		*err = -EINVAL;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+/* Back under the lock: account for the mapping (shm_open: atime, lpid),
+ * or take back the count of a failed one. */
+static void *shmat_end_locked(struct ushm_ns *ns, struct attach *at, void *p,
+			      int *err)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_slot *s = ushm__slot(h, at->idx);
+	int r;
+
+	USHM_ASSERT_LOCKED(ns);
+	ushm__fd_put_locked(ns, at->ent, at->fd);
+	CRASH_POINT("attach.mapped");
+	if (p == MAP_FAILED) {
+		ushm__att_unpin_locked(ns, at->rec);
+		return MAP_FAILED;
+	}
+	if (at->mflags & MAP_FIXED)	/* it replaced what was there */
+		ushm__pieces_unmapped_locked(ns, (uintptr_t)p,
+					     (uintptr_t)p + at->maplen);
+	r = ushm__piece_add_locked((uintptr_t)p, (uintptr_t)p + at->maplen, 0,
+				   at->prot, at->rec, at->idx, at->seq);
+	if (r) {
+		ushm__os_munmap(p, at->maplen);
+		ushm__att_unpin_locked(ns, at->rec);
+		*err = r;
+		return MAP_FAILED;
+	}
+	ushm__wbegin(h);
+	ushm__att(h, at->rec)->addr = (uintptr_t)p;
+	s->atime = ushm__now();
+	s->lpid = ushm__p.pid;
+	s->flags |= SEGF_MAPPED;
+	ushm__wend(h);
+	return p;
 }
 
 void *ushm_shmat(int shmid, const void *shmaddr, int shmflg)
 {
-	uintptr_t addr = (uintptr_t)shmaddr;
+	struct attach at = { .addr = (uintptr_t)shmaddr, .fd = -1 };
 	struct ushm_ns *ns;
-	bool fixed = false;
-	int err = 0;
+	int err = 0, r;
 	void *p;
 
 	if (shmid < 0)
 		goto einval;
-	if (addr) {
-		if (addr & (USHM_PAGE - 1)) {
+	if (at.addr) {
+		if (at.addr & (USHM_PAGE - 1)) {
 			if (!(shmflg & SHM_RND))
 				goto einval;
-			addr &= ~(USHM_PAGE - 1);
-			if (!addr && (shmflg & SHM_REMAP))
+			at.addr &= ~(USHM_PAGE - 1);
+			if (!at.addr && (shmflg & SHM_REMAP))
 				goto einval;
 		}
-		fixed = true;	/* even when rounded down to 0 */
+		at.fixed = true;	/* even when rounded down to 0 */
 	} else if (shmflg & SHM_REMAP) {
 		goto einval;
 	}
@@ -693,7 +778,20 @@ void *ushm_shmat(int shmid, const void *shmaddr, int shmflg)
 		goto error;
 	if ((err = ushm__lock(ns)) != 0)
 		goto error;
-	p = shmat_locked(ns, shmid, addr, fixed, shmflg, &err);
+	err = shmat_begin_locked(ns, shmid, shmflg, &at);
+	ushm__unlock(ns);
+	if (err)
+		goto error;
+	p = shmat_map(&at, &err);
+	if ((r = ushm__lock(ns)) != 0) {
+		/* Only a registry made unusable meanwhile: the attachment
+		 * stays counted for as long as we live. */
+		if (p != MAP_FAILED)
+			ushm__os_munmap(p, at.maplen);
+		err = r;
+		goto error;
+	}
+	p = shmat_end_locked(ns, &at, p, &err);
 	ushm__unlock(ns);
 	if (p != MAP_FAILED)
 		return p;
@@ -711,6 +809,8 @@ int ushm_shmdt(const void *shmaddr)
 {
 	uintptr_t addr = (uintptr_t)shmaddr;
 	struct ushm_ns *ns = __atomic_load_n(&ushm__p.ns, __ATOMIC_ACQUIRE);
+	struct ushm_local *taken;
+	size_t n;
 	int r;
 
 	if (addr & (USHM_PAGE - 1))
@@ -719,7 +819,19 @@ int ushm_shmdt(const void *shmaddr)
 		return fail(-EINVAL);	/* nothing was ever attached */
 	if ((r = ushm__lock(ns)) != 0)
 		return fail(r);
-	r = ushm__shmdt_locked(ns, addr);
+	r = ushm__shmdt_take_locked(ns, addr, &taken, &n);
 	ushm__unlock(ns);
-	return r < 0 ? fail(r) : 0;
+	if (r)
+		return fail(r);
+	/* Unmapped without the lock, as the kernel's munmap; the pieces
+	 * stay counted until they are closed below. */
+	for (size_t i = 0; i < n; i++)
+		ushm__os_munmap((void *)taken[i].start,
+				taken[i].end - taken[i].start);
+	if (ushm__lock(ns) == 0) {
+		ushm__pieces_closed_locked(ns, taken, n);
+		ushm__unlock(ns);
+	}
+	free(taken);
+	return 0;
 }

@@ -377,6 +377,7 @@ static void fork_child(void)
 	ushm__p.task = -1;
 	ushm__p.embryo = -1;
 	ushm__thread_fork_child();
+	ushm__fd_fork_child();
 	if (!ns)
 		return;
 	/* Our copy of the parent's lock descriptor shares its open file

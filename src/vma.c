@@ -233,13 +233,17 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
 /*
  * shmdt (ksys_shmdt): the first piece at or above ADDR that started at
  * ADDR - its offset goes, and then every later piece of the same segment
- * that did too and ends within the segment's size from ADDR.
+ * that did too and ends within the segment's size from ADDR.  Here they
+ * only leave our list, into *OUT (N of them, malloc'ed); the caller
+ * unmaps them without the lock and then closes them.
  */
-int ushm__shmdt_locked(struct ushm_ns *ns, uintptr_t addr)
+int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
+			    struct ushm_local **out, size_t *n)
 {
-	struct ushm_local first;
+	struct ushm_local first, *taken;
 	uint64_t size;
 	long best = -1;
+	size_t cap = 4;
 
 	USHM_ASSERT_LOCKED(ns);
 	for (size_t i = 0; i < ushm__p.nlocals; i++) {
@@ -251,27 +255,47 @@ int ushm__shmdt_locked(struct ushm_ns *ns, uintptr_t addr)
 	}
 	if (best < 0)
 		return -EINVAL;
+	if (!(taken = malloc(cap * sizeof(*taken))))
+		return -ENOMEM;
 	first = ushm__p.locals[best];
 	size = ushm__seg_maplen(ushm__slot(ns->hdr, first.slot));
 	/* Dead attachers' exits came before this detach. */
 	ushm__reap_slot_locked(ns, first.slot);
-	ushm__os_munmap((void *)first.start, first.end - first.start);
 	piece_remove((size_t)best);
-	piece_close(ns, &first);
+	taken[0] = first;
+	*n = 1;
 	for (size_t i = 0; i < ushm__p.nlocals;) {
 		struct ushm_local l = ushm__p.locals[i];
 
 		if (l.start > first.start && l.slot == first.slot &&
 		    l.seq == first.seq && l.start - addr == l.offset &&
 		    l.end - addr <= size) {
-			ushm__os_munmap((void *)l.start, l.end - l.start);
+			if (*n == cap) {
+				struct ushm_local *t;
+
+				t = realloc(taken, 2 * cap * sizeof(*t));
+				if (!t)
+					break;	/* the rest stays attached */
+				taken = t;
+				cap *= 2;
+			}
 			piece_remove(i);
-			piece_close(ns, &l);
+			taken[(*n)++] = l;
 			continue;
 		}
 		i++;
 	}
+	*out = taken;
 	return 0;
+}
+
+/* The N pieces L, unmapped, are closed (shm_close for each). */
+void ushm__pieces_closed_locked(struct ushm_ns *ns,
+				const struct ushm_local *l, size_t n)
+{
+	USHM_ASSERT_LOCKED(ns);
+	for (size_t i = 0; i < n; i++)
+		piece_close(ns, &l[i]);
 }
 
 /* At exit(): what exit_shm and the unmapping of our address space would
