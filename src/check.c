@@ -278,7 +278,9 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 		    e->d_name[n] == '\0' && id >= 0) {
 			struct ushm_slot *s = ushm__slot(h, ushm__id_idx(id));
 
+			/* A slot owns its file once it says it has one. */
 			ok = s->state == SLOT_LIVE &&
+			     (s->flags & SEGF_FILE) &&
 			     s->seq == ushm__id_seq(id) &&
 			     (uint32_t)s->orig_key == key;
 		}
@@ -296,7 +298,10 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 		struct stat st;
 		int id;
 
-		if (s->state != SLOT_LIVE || s->seq >= USHM_SEQ_LIMIT)
+		/* No file yet (a private namespace's segment never attached):
+		 * nothing to check, and the scan above reports a stray one. */
+		if (s->state != SLOT_LIVE || s->seq >= USHM_SEQ_LIMIT ||
+		    !(s->flags & SEGF_FILE))
 			continue;
 		id = ushm__id(i, s->seq);
 		ushm__seg_name(name, sizeof(name), s->orig_key, id);

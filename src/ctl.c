@@ -143,7 +143,8 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 			  (in->shm_perm.mode & USHM_MODE_PERMS);
 		s->ctime = ushm__now();
 		ushm__wend(h);
-		ushm__seg_sync_perms(ns, s, idx);
+		if (s->flags & SEGF_FILE)
+			ushm__seg_sync_perms(ns, s, idx);
 		return 0;
 	}
 	if (s->nattch == 0) {
@@ -252,7 +253,7 @@ static int info_locked(struct ushm_ns *ns, int cmd, void *buf)
 		for (int32_t i = 0; i <= h->max_idx; i++) {
 			struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
 
-			if (s->state == SLOT_LIVE)
+			if (s->state == SLOT_LIVE && (s->flags & SEGF_FILE))
 				si.shm_rss += (unsigned long)
 					ushm__seg_resident(ns, s, (uint32_t)i);
 		}

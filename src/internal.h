@@ -172,6 +172,8 @@ int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id);
 uint64_t ushm__seg_maplen(const struct ushm_slot *s);
 void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 			  uint32_t idx);
+int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
+				 uint32_t idx);
 long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
 			uint32_t idx);
 

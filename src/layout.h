@@ -63,6 +63,7 @@ enum {
 #define SEGF_HUGETLB		0x1
 #define SEGF_NORESERVE		0x2
 #define SEGF_MAPPED		0x4	/* attached at least once */
+#define SEGF_FILE		0x8	/* its file exists (segfile.c) */
 
 /* Mode bits kept in struct ushm_slot.mode besides the 0777 permissions;
  * the same values as the kernel's SHM_DEST and SHM_LOCKED. */
@@ -178,6 +179,7 @@ struct ushm_thread {
 enum {
 	INTENT_NONE = 0,
 	INTENT_CREATE,
+	INTENT_FILE,		/* making slot's file (segfile.c) */
 };
 struct ushm_intent {
 	uint32_t op;

@@ -637,6 +637,19 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 		}
 		memset(&h->intent, 0, sizeof(h->intent));
 		fixed++;
+	} else if (h->intent.op == INTENT_FILE) {
+		/* A file being made for a slot that does not know it yet:
+		 * debris (the next attach makes it again). */
+		struct ushm_slot *s = h->intent.slot < USHM_SLOTS
+					      ? ushm__slot(h, h->intent.slot)
+					      : NULL;
+
+		if (s && s->state == SLOT_LIVE && !(s->flags & SEGF_FILE) &&
+		    s->seq < USHM_SEQ_LIMIT)
+			ushm__seg_unlink(ns, s->orig_key,
+					 ushm__id(h->intent.slot, s->seq));
+		memset(&h->intent, 0, sizeof(h->intent));
+		fixed++;
 	}
 
 	CRASH_POINT("recover.begin");

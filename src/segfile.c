@@ -199,3 +199,47 @@ void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 	ushm__os_lsetxattr(path, "system.posix_acl_access", &acl,
 			   sizeof(acl.version) + n * sizeof(acl.e[0]));
 }
+
+/*
+ * Make the file of slot IDX (S) at its first attach.  In a private
+ * namespace shmget makes no file: a segment that is never attached (an
+ * IPC_PRIVATE create and RMID, a lookup by key) then costs no file
+ * system work at all.  Only one user (and root) uses a private namespace,
+ * so whoever attaches first may make the file; root gives it to the
+ * creator.  The intent journal lets recovery remove a file that a crash
+ * left half-made.
+ */
+int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
+				 uint32_t idx)
+{
+	struct ushm_hdr *h = ns->hdr;
+	const struct ushm_cred *c = ushm__cred();
+	uint64_t ino;
+	int fd;
+
+	USHM_ASSERT_LOCKED(ns);
+	memset(&h->intent, 0, sizeof(h->intent));
+	h->intent.slot = idx;
+	h->intent.op = INTENT_FILE;
+	fd = ushm__seg_create(ns, s->orig_key, ushm__id(idx, s->seq),
+			      s->mode & 0777, ushm__seg_maplen(s), &ino);
+	CRASH_POINT("file.made");
+	if (fd < 0) {
+		memset(&h->intent, 0, sizeof(h->intent));
+		/* What shmat can say of a file it cannot make. */
+		return fd == -EMFILE || fd == -ENFILE || fd == -EACCES
+			       ? fd : -ENOMEM;
+	}
+	if (c->euid != s->cuid || c->fsgid != s->cgid)
+		ushm__os_fchown(fd, s->cuid, s->cgid);
+	ushm__wbegin(h);
+	s->ino = ino;
+	s->flags |= SEGF_FILE;
+	memset(&h->intent, 0, sizeof(h->intent));
+	ushm__wend(h);
+	if (s->uid != s->cuid || s->gid != s->cgid)
+		ushm__seg_sync_perms(ns, s, idx);
+	if (!ushm__fd_insert_locked(ns, s, idx, fd, true))
+		ushm__os_close(fd);
+	return 0;
+}

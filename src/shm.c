@@ -222,10 +222,11 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	s->state = SLOT_DESTROYING;
 	ushm__wend(h);
 	CRASH_POINT("destroy.marked");
-	if (s->flags & SEGF_MAPPED)
+	if ((s->flags & (SEGF_FILE | SEGF_MAPPED)) == (SEGF_FILE | SEGF_MAPPED))
 		truncate_locked(ns, s, idx);
 	ushm__fd_drop_locked(ns, idx, s->seq);
-	ushm__seg_unlink(ns, s->orig_key, id);
+	if (s->flags & SEGF_FILE)
+		ushm__seg_unlink(ns, s->orig_key, id);
 	ushm__wbegin(h);
 	h->in_use--;
 	CRASH_POINT("destroy.uncounted");
@@ -495,13 +496,20 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	ushm__wend(h);
 	CRASH_POINT("create.creating");
 
-	fd = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen, &ino);
-	CRASH_POINT("create.file_made");
-	if (fd < 0) {
-		ushm__wbegin(h);
-		memset(s, 0, sizeof(*s));
-		ushm__wend(h);
-		return fd == -EFBIG ? -EINVAL : fd;
+	/* A private namespace makes the file at the first attach (segfile.c,
+	 * ushm__seg_materialize_locked); a shared one now, as the creator. */
+	fd = -1;
+	if (ns->shared) {
+		fd = ushm__seg_create(ns, (int32_t)key, id, s->mode, maplen,
+				      &ino);
+		CRASH_POINT("create.file_made");
+		if (fd < 0) {
+			ushm__wbegin(h);
+			memset(s, 0, sizeof(*s));
+			ushm__wend(h);
+			return fd == -EFBIG ? -EINVAL : fd;
+		}
+		s->flags |= SEGF_FILE;
 	}
 
 	/* Commit.  R4: the allocator state goes to the journal first, the
@@ -527,7 +535,7 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	memset(&h->intent, 0, sizeof(h->intent));
 	ushm__wend(h);
 	/* Creating usually means attaching next: keep the descriptor. */
-	if (!ushm__fd_insert_locked(ns, s, idx, fd, true))
+	if (fd >= 0 && !ushm__fd_insert_locked(ns, s, idx, fd, true))
 		ushm__os_close(fd);
 	return id;
 }
@@ -667,6 +675,9 @@ static int shmat_begin_locked(struct ushm_ns *ns, int shmid, int shmflg,
 	if (at->fixed && at->huge && (at->addr & (USHM_HUGEPAGE - 1)))
 		goto einval_may_destroy;
 	if ((r = ushm__att_alloc_locked(ns, &at->rec)) != 0)
+		return r;
+	if (!(s->flags & SEGF_FILE) &&
+	    (r = ushm__seg_materialize_locked(ns, s, idx)) != 0)
 		return r;
 	at->fd = ushm__fd_get_locked(ns, s, idx, oflags, &at->ent);
 	if (at->fd < 0)

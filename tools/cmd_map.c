@@ -75,8 +75,11 @@ static int draw(struct ushm_ns *ns, const struct seg *g, uint64_t width,
 	int fd;
 
 	seg_path(ns, g, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	/* A segment never attached in a private namespace has no file yet:
+	 * no page of it is in memory. */
+	fd = -1;
+	if ((g->s.flags & SEGF_FILE) &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		cmd_warn("map: cannot open %s: %s", path, strerror(errno));
 		return EXIT_FAIL;
 	}
@@ -86,13 +89,16 @@ static int draw(struct ushm_ns *ns, const struct seg *g, uint64_t width,
 		p.per = 1;
 	p.ncells = (p.pages + p.per - 1) / p.per;
 	p.count = calloc(p.ncells ? p.ncells : 1, sizeof(*p.count));
-	if (!p.count || resident_scan(fd, p.pages, MAP_SHARED, tally, &p)) {
+	if (!p.count ||
+	    (fd >= 0 && resident_scan(fd, p.pages, MAP_SHARED, tally, &p))) {
 		cmd_warn("map: %s: %s", path, strerror(errno));
 		free(p.count);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return EXIT_FAIL;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	fmt_human(h1, sizeof(h1), p.resident * 4096);
 	fmt_human(h2, sizeof(h2), g->s.segsz);
 	printf("segment %d: %" PRIu64 " bytes (%s) in %" PRIu64 " page%s, %"

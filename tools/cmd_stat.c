@@ -100,6 +100,12 @@ static void resident(const char *path, const struct seg *g)
 	       " bytes) allocated in the file\n", "resident:", g->rss, pages,
 	       pages ? 100.0 * (double)g->rss / (double)pages : 0.0,
 	       (uint64_t)g->rss * 4096);
+	if (fd < 0 && !(g->s.flags & SEGF_FILE)) {
+		printf("%-12s 0 of %" PRIu64 " pages (no file yet: a private "
+		       "namespace makes it at the first attach)\n",
+		       "in memory:", pages);
+		return;
+	}
 	if (fd < 0) {
 		printf("%-12s ? (cannot open the file: %s)\n", "in memory:",
 		       strerror(errno));

@@ -118,7 +118,10 @@ check "... shmmax unchanged by the failed settings" \
 	grep -qx 'shmmax           18446744073692774399' "$T/lim"
 
 # ---- check and repair ----
+# A shared namespace: its segments get their files at shmget (a private
+# one makes them at the first attach).
 ns=$(newns)
+"$U" namespace create --shared "$ns" > /dev/null
 "$U" -N "$ns" ipcmk -M 4096 > /dev/null
 "$U" -N "$ns" ipcmk -M 8192 > /dev/null
 expect "check: a sound namespace" 0 '' "$U" -N "$ns" check
