@@ -246,6 +246,7 @@ void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 				  uintptr_t b);
 int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
 			    struct ushm_local **out, size_t *n);
+void ushm__shmdt_taken_free(struct ushm_local *taken);
 void ushm__pieces_closed_locked(struct ushm_ns *ns,
 				const struct ushm_local *l, size_t n);
 void ushm__pieces_exit_locked(struct ushm_ns *ns);

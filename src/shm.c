@@ -831,18 +831,18 @@ int ushm_shmdt(const void *shmaddr)
 	if ((r = ushm__lock(ns)) != 0)
 		return fail(r);
 	r = ushm__shmdt_take_locked(ns, addr, &taken, &n);
+	/* The pieces leave our list and are counted as closed at once; the
+	 * unmapping follows without the lock.  In between nothing maps them
+	 * for us any more, so nothing can tell the order from the kernel's
+	 * (munmap, then shm_close). */
+	if (r == 0)
+		ushm__pieces_closed_locked(ns, taken, n);
 	ushm__unlock(ns);
 	if (r)
 		return fail(r);
-	/* Unmapped without the lock, as the kernel's munmap; the pieces
-	 * stay counted until they are closed below. */
 	for (size_t i = 0; i < n; i++)
 		ushm__os_munmap((void *)taken[i].start,
 				taken[i].end - taken[i].start);
-	if (ushm__lock(ns) == 0) {
-		ushm__pieces_closed_locked(ns, taken, n);
-		ushm__unlock(ns);
-	}
-	free(taken);
+	ushm__shmdt_taken_free(taken);
 	return 0;
 }

@@ -129,7 +129,9 @@ int ushm__reap_all_locked(struct ushm_ns *ns)
 		ushm__reap_task_locked(ns, t);
 		n++;
 	}
-	return n + ushm__orphans_locked(ns, -1);
+	if (h->rmid_forced)
+		n += ushm__orphans_locked(ns, -1);
+	return n;
 }
 
 /* The dead that slot IDX depends on: its attachers, and with
@@ -155,7 +157,11 @@ again:
 			goto again;	/* the list changed */
 		}
 	}
-	return n + ushm__orphans_locked(ns, (int32_t)idx);
+	/* A dead creator matters now only under shm_rmid_forced; otherwise
+	 * orphans are found when shm_rmid_forced is set (limits.c). */
+	if (h->rmid_forced)
+		n += ushm__orphans_locked(ns, (int32_t)idx);
+	return n;
 }
 
 /* Lock-free, under hdr->gen (the caller validates): whether slot S (a

@@ -234,16 +234,24 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
  * shmdt (ksys_shmdt): the first piece at or above ADDR that started at
  * ADDR - its offset goes, and then every later piece of the same segment
  * that did too and ends within the segment's size from ADDR.  Here they
- * only leave our list, into *OUT (N of them, malloc'ed); the caller
- * unmaps them without the lock and then closes them.
+ * only leave our list, into *OUT (N of them), which the caller closes,
+ * unmaps and gives to ushm__shmdt_taken_free().
  */
+static __thread struct ushm_local taken_buf[4];	/* usually enough */
+
+void ushm__shmdt_taken_free(struct ushm_local *taken)
+{
+	if (taken != taken_buf)
+		free(taken);
+}
+
 int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
 			    struct ushm_local **out, size_t *n)
 {
 	struct ushm_local first, *taken;
 	uint64_t size;
 	long best = -1;
-	size_t cap = 4;
+	size_t cap;
 
 	USHM_ASSERT_LOCKED(ns);
 	for (size_t i = 0; i < ushm__p.nlocals; i++) {
@@ -255,8 +263,8 @@ int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
 	}
 	if (best < 0)
 		return -EINVAL;
-	if (!(taken = malloc(cap * sizeof(*taken))))
-		return -ENOMEM;
+	taken = taken_buf;
+	cap = sizeof(taken_buf) / sizeof(taken_buf[0]);
 	first = ushm__p.locals[best];
 	size = ushm__seg_maplen(ushm__slot(ns->hdr, first.slot));
 	/* Dead attachers' exits came before this detach. */
@@ -273,9 +281,13 @@ int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
 			if (*n == cap) {
 				struct ushm_local *t;
 
-				t = realloc(taken, 2 * cap * sizeof(*t));
+				t = taken == taken_buf
+					    ? malloc(2 * cap * sizeof(*t))
+					    : realloc(taken, 2 * cap * sizeof(*t));
 				if (!t)
 					break;	/* the rest stays attached */
+				if (taken == taken_buf)
+					memcpy(t, taken, cap * sizeof(*t));
 				taken = t;
 				cap *= 2;
 			}
