@@ -219,6 +219,8 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t);
 void ushm__lock_forget(void);
 
 /* ---- creating threads (thread.c) ---- */
+bool ushm__owner_alive(const pthread_mutex_t *m);
+int ushm__init_robust(pthread_mutex_t *m);
 int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 				 uint32_t *gen);
 bool ushm__creator_alive_locked(struct ushm_ns *ns,

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define USHM_MAGIC		0x4745524d48535575ULL	/* "uUSHMREG" */
-#define USHM_LAYOUT_VERSION	1
+#define USHM_LAYOUT_VERSION	2
 
 #define USHM_PAGE		4096UL		/* PAGE_SIZE = SHMLBA */
 #define USHM_HUGEPAGE		(2UL << 20)	/* x86_64 default huge page */
@@ -117,7 +117,10 @@ enum {
  * A process using the namespace.  It holds an exclusive OFD lock on byte
  * <index> of the namespace's lock file for as long as it lives: the kernel
  * drops the lock when the process exits, is killed or execs, which is how
- * any other process learns that it is gone.  32 bytes.
+ * any other process learns that it is gone.  That takes a system call to
+ * ask; `live` answers most of the time without one: a thread of the
+ * process holds that robust mutex, and the kernel marks its owner dead in
+ * the futex word when the thread ends (task.c).  96 bytes.
  */
 struct ushm_task {
 	uint32_t state;		/* TASK_* */
@@ -127,6 +130,8 @@ struct ushm_task {
 	int64_t since;		/* when it registered (seconds) */
 	uint32_t parent;	/* embryo: the forking task's index + 1 */
 	uint32_t pad;
+	pthread_mutex_t live;	/* held by a thread of the task */
+	uint64_t pad2[3];
 };
 
 /* Attachment record states. */
@@ -245,7 +250,7 @@ _Static_assert(sizeof(struct ushm_slot) == 128, "slot size");
 #define USHM_SLOT_HEAD	48
 _Static_assert(__builtin_offsetof(struct ushm_slot, segsz) + 8 ==
 	       USHM_SLOT_HEAD, "slot head");
-_Static_assert(sizeof(struct ushm_task) == 32, "task size");
+_Static_assert(sizeof(struct ushm_task) == 96, "task size");
 _Static_assert(sizeof(struct ushm_att) == 48, "att size");
 _Static_assert(sizeof(struct ushm_thread) == 64, "thread size");
 _Static_assert(sizeof(struct ushm_hdr) <= USHM_PAGE, "header size");

@@ -41,13 +41,28 @@
 
 /* ---- registering ---- */
 
+/* This thread takes the task's liveness mutex, for good. */
+static void live_take(struct ushm_task *k)
+{
+	if (ushm__init_robust(&k->live) == 0)
+		pthread_mutex_trylock(&k->live);
+}
+
 int ushm__task_register_locked(struct ushm_ns *ns)
 {
 	struct ushm_hdr *h = ns->hdr;
 
 	USHM_ASSERT_LOCKED(ns);
-	if (ushm__p.task >= 0)
+	if (ushm__p.task >= 0) {
+		struct ushm_task *k = ushm__task(h, (uint32_t)ushm__p.task);
+
+		/* The thread that held our liveness mutex ended: another
+		 * one takes it, so that others can again tell we live
+		 * without asking the kernel. */
+		if (!ushm__owner_alive(&k->live))
+			live_take(k);
 		return 0;
+	}
 	for (uint32_t t = 0; t < USHM_TASKS; t++) {
 		struct ushm_task *k = ushm__task(h, t);
 
@@ -66,6 +81,7 @@ int ushm__task_register_locked(struct ushm_ns *ns)
 		k->pid = ushm__p.pid;
 		k->natt = 0;
 		k->parent = 0;
+		live_take(k);
 		CRASH_POINT("task.locked");
 		k->since = ushm__now();
 		k->state = TASK_LIVE;	/* last: the entry is complete */
@@ -85,6 +101,11 @@ bool ushm__task_alive(struct ushm_ns *ns, uint32_t t)
 	int r;
 
 	if ((int32_t)t == ushm__p.task)
+		return true;
+	/* Alive for sure while a thread of it holds `live`; when not, the
+	 * lock file has the last word (that thread may have ended while
+	 * the process lives on). */
+	if (t < USHM_TASKS && ushm__owner_alive(&ushm__task(ns->hdr, t)->live))
 		return true;
 	r = ushm__os_byte_locked(ns->lockfd, t);
 	/* When the kernel cannot answer, never reap: a live task's
@@ -411,6 +432,7 @@ static void fork_child(void)
 		k->pid = ushm__p.pid;
 		k->state = TASK_LIVE;
 		ushm__wend(ns->hdr);
+		live_take(k);
 		CRASH_POINT("fork.adopted");
 		ushm__p.task = e;
 		ushm__p.task_gen = k->gen;

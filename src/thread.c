@@ -30,7 +30,7 @@ static __thread const struct ushm_hdr *my_hdr;
 
 /* The futex word of a robust mutex: owner tid, OWNER_DIED, WAITERS
  * (glibc keeps the kernel's robust futex protocol in __data.__lock). */
-static bool owner_alive(const pthread_mutex_t *m)
+bool ushm__owner_alive(const pthread_mutex_t *m)
 {
 	unsigned v = __atomic_load_n((const unsigned *)&m->__data.__lock,
 				     __ATOMIC_ACQUIRE);
@@ -50,7 +50,7 @@ bool ushm__creator_alive(struct ushm_ns *ns, const struct ushm_slot *s)
 	if (__atomic_load_n(&t->state, __ATOMIC_RELAXED) != THREAD_LIVE ||
 	    __atomic_load_n(&t->gen, __ATOMIC_RELAXED) != s->creator_gen)
 		return false;
-	return owner_alive(&t->live);
+	return ushm__owner_alive(&t->live);
 }
 
 bool ushm__creator_alive_locked(struct ushm_ns *ns, const struct ushm_slot *s)
@@ -59,7 +59,7 @@ bool ushm__creator_alive_locked(struct ushm_ns *ns, const struct ushm_slot *s)
 	return ushm__creator_alive(ns, s);
 }
 
-static int init_robust(pthread_mutex_t *m)
+int ushm__init_robust(pthread_mutex_t *m)
 {
 	pthread_mutexattr_t a;
 	int r;
@@ -93,11 +93,11 @@ int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 	for (uint32_t i = 0; i < USHM_THREADS; i++) {
 		struct ushm_thread *t = ushm__thread(h, i);
 
-		if (t->state == THREAD_LIVE && owner_alive(&t->live))
+		if (t->state == THREAD_LIVE && ushm__owner_alive(&t->live))
 			continue;
 		/* Free, or its thread is gone: its segments are orphans
 		 * whatever this entry becomes (the generation changes). */
-		if (init_robust(&t->live) != 0 ||
+		if (ushm__init_robust(&t->live) != 0 ||
 		    pthread_mutex_trylock(&t->live) != 0)
 			continue;
 		CRASH_POINT("thread.locked");
