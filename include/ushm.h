@@ -76,6 +76,10 @@ USHM_EXTERN const char *ushm_strerror(void);
  */
 USHM_EXTERN int ushm_limit_get(const char *name, char *buf, size_t len);
 USHM_EXTERN int ushm_limit_set(const char *name, const char *text);
+/* Whether this caller may set limit NAME (0), or not (-1, EACCES; ENOENT
+ * for an unknown name): what opening /proc/sys/kernel/<name> for writing
+ * would say, asked without writing. */
+USHM_EXTERN int ushm_limit_may_set(const char *name);
 
 /*
  * Drop what dead processes held (their attachments, with the dtime and

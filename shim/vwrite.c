@@ -65,39 +65,16 @@ static int nregs;		/* live registrations: the fast path's test */
 
 /* ---- who may write ---- */
 
-static bool capable(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[2];
-
-	if (shim_raw3(SYS_capget, &hdr, data, 0) != 0)
-		return false;
-	return (data[cap / 32].effective >> (cap % 32)) & 1;
-}
-
 /*
  * The kernel checks at open(): root owns /proc/sys/kernel (0644), and
  * shm_next_id (0444) opens for writing only with CAP_SYS_ADMIN or
- * CAP_CHECKPOINT_RESTORE.  ushm_limit_set applies the same rule again
- * at write(), with the namespace's owner in root's place for its own
- * namespace; this is that rule, asked early so that the open fails as
- * the kernel's does.
+ * CAP_CHECKPOINT_RESTORE.  The library knows the rule (with the
+ * namespace's owner in root's place for its own namespace); asking it
+ * early makes the open fail as the kernel's does.
  */
 int shim__sysctl_may_write(enum shim_vfile v)
 {
-	uid_t euid = (uid_t)shim_raw3(SYS_geteuid, 0, 0, 0);
-	const char *ns = ushm_namespace_path();
-	struct stat st;
-
-	if (!ns)
-		return -errno;
-	if (euid != 0 && (stat(ns, &st) != 0 || st.st_uid != euid))
-		return -EACCES;
-	if (v == VF_SHM_NEXT_ID && !capable(CAP_SYS_ADMIN) &&
-	    !capable(CAP_CHECKPOINT_RESTORE))
-		return -EACCES;
-	return 0;
+	return ushm_limit_may_set(shim__vfile_limit(v)) == 0 ? 0 : -errno;
 }
 
 /* ---- registrations ---- */

@@ -100,10 +100,41 @@ static int parse(const char *text, bool *neg, unsigned long long *v)
 	return *end ? -EINVAL : 0;
 }
 
+/* Root owns /proc/sys/kernel; a namespace's owner owns its own.
+ * shm_next_id (mode 0444) needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE
+ * (SEMANTICS 1.18). */
+static int may_set(const struct ushm_ns *ns, int l)
+{
+	const struct ushm_cred *c = ushm__cred();
+
+	if (c->euid != 0 && c->euid != ns->owner)
+		return -EACCES;
+	if (l == L_NEXT_ID && !ushm__capable(CAP_SYS_ADMIN) &&
+	    !ushm__capable(CAP_CHECKPOINT_RESTORE))
+		return -EACCES;
+	return 0;
+}
+
+int ushm_limit_may_set(const char *name)
+{
+	int err = 0, l = lim_find(name);
+	struct ushm_ns *ns;
+
+	ushm__clearerr();
+	if (l < 0) {
+		ushm__seterr("no limit named %s", name ? name : "(null)");
+		return errno = ENOENT, -1;
+	}
+	if (!(ns = ushm__ns(&err)))
+		return errno = -err, -1;
+	if ((err = may_set(ns, l)) != 0)
+		return errno = -err, -1;
+	return 0;
+}
+
 int ushm_limit_set(const char *name, const char *text)
 {
 	int err = 0, l = lim_find(name), r = 0;
-	const struct ushm_cred *c;
 	unsigned long long v;
 	struct ushm_ns *ns;
 	struct ushm_hdr *h;
@@ -119,13 +150,8 @@ int ushm_limit_set(const char *name, const char *text)
 		errno = -err;
 		return -1;
 	}
-	c = ushm__cred();
-	/* Root owns /proc/sys/kernel; a namespace's owner owns its own. */
-	if (c->euid != 0 && c->euid != ns->owner)
-		return errno = EACCES, -1;
-	if (l == L_NEXT_ID && !ushm__capable(CAP_SYS_ADMIN) &&
-	    !ushm__capable(CAP_CHECKPOINT_RESTORE))
-		return errno = EACCES, -1;
+	if ((r = may_set(ns, l)) != 0)
+		return errno = -r, -1;
 	if (!text || parse(text, &neg, &v))
 		return errno = EINVAL, -1;
 	switch (l) {
