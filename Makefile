@@ -49,6 +49,8 @@ endif
 # and a registry corrupter.  Standalone, so they live in tests/fixture/
 # rather than tests/*.c (all linked into ushm-tests).
 TARGETS += $(B)/shm-fixture $(B)/ushm-corrupt
+# The crash tests' program (tests/sh/crash.sh, `make torture`).
+TARGETS += $(B)/ushm-crash
 
 all: $(TARGETS)
 
@@ -131,9 +133,11 @@ bench: $(B)/ushm-bench
 
 # ---- crash safety (crash/: torture and crash-point tests) ----
 CRASH_SRC := $(wildcard crash/*.c)
+# --wrap: every CRASH_POINT() goes through crash/log.c first, which notes
+# the point's name in memory the supervisor shares, so reports name it.
 $(B)/ushm-crash: $(CRASH_SRC) $(wildcard crash/*.h) $(LIB_SRC) $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSHM_CRASHTEST -Iinclude -Isrc -o $@ $(CRASH_SRC) $(LIB_SRC) $(LIBS)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSHM_CRASHTEST -Iinclude -Isrc -Wl,--wrap=ushm__crash_point -o $@ $(CRASH_SRC) $(LIB_SRC) $(LIBS)
 
 torture: $(B)/ushm-crash
 	$(B)/ushm-crash torture 10000
@@ -141,9 +145,14 @@ torture: $(B)/ushm-crash
 # ---- fuzzing (fuzz/: libFuzzer targets, built with clang) ----
 FUZZ_SRC := $(wildcard fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+# fuzz-toolchain installs clang and libFuzzer with apt-get if they are
+# missing (idempotent; tests/sh/lib/fuzz_toolchain.sh).
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h) | fuzz-toolchain
 	@mkdir -p $(@D)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz-toolchain:
+	@tests/sh/lib/fuzz_toolchain.sh
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do echo "# $$f"; mkdir -p build/fuzz/corpus-$${f##*/}; \
@@ -155,4 +164,4 @@ demo: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test demo clean bench torture fuzz
+.PHONY: all test demo clean bench torture fuzz fuzz-toolchain
