@@ -135,13 +135,24 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 		if (in->shm_perm.uid == (uid_t)-1 ||
 		    in->shm_perm.gid == (gid_t)-1)
 			return -EINVAL;
+		/* Four stores: journalled first, so that recovery completes
+		 * an IPC_SET that died half-way (registry.c, R4). */
+		memset(&h->intent, 0, sizeof(h->intent));
+		h->intent.slot = idx;
+		h->intent.seq = s->seq;
+		h->intent.uid = in->shm_perm.uid;
+		h->intent.gid = in->shm_perm.gid;
+		h->intent.mode = (s->mode & ~USHM_MODE_PERMS) |
+				 (in->shm_perm.mode & USHM_MODE_PERMS);
+		h->intent.ctime = ushm__now();
+		h->intent.op = INTENT_SET;
 		ushm__wbegin(h);
-		s->uid = in->shm_perm.uid;
-		s->gid = in->shm_perm.gid;
+		s->uid = h->intent.uid;
+		s->gid = h->intent.gid;
 		CRASH_POINT("set.half");
-		s->mode = (s->mode & ~USHM_MODE_PERMS) |
-			  (in->shm_perm.mode & USHM_MODE_PERMS);
-		s->ctime = ushm__now();
+		s->mode = h->intent.mode;
+		s->ctime = h->intent.ctime;
+		memset(&h->intent, 0, sizeof(h->intent));
 		ushm__wend(h);
 		if (s->flags & SEGF_FILE)
 			ushm__seg_sync_perms(ns, s, idx);

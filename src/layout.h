@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define USHM_MAGIC		0x4745524d48535575ULL	/* "uUSHMREG" */
-#define USHM_LAYOUT_VERSION	2
+#define USHM_LAYOUT_VERSION	3
 
 #define USHM_PAGE		4096UL		/* PAGE_SIZE = SHMLBA */
 #define USHM_HUGEPAGE		(2UL << 20)	/* x86_64 default huge page */
@@ -134,6 +134,10 @@ struct ushm_task {
 	uint64_t pad2[3];
 };
 
+/* Attachment records: in ushm_att.shmflg besides SHM_RDONLY/SHM_EXEC, a
+ * shmat still under way (counted while it maps, do_shmat's nattch++). */
+#define ATT_PENDING		0x80000000u
+
 /* Attachment record states. */
 enum {
 	ATT_FREE = 0,
@@ -185,13 +189,17 @@ enum {
 	INTENT_NONE = 0,
 	INTENT_CREATE,
 	INTENT_FILE,		/* making slot's file (segfile.c) */
+	INTENT_SET,		/* IPC_SET of slot (ctl.c) */
 };
 struct ushm_intent {
 	uint32_t op;
 	uint32_t slot;
-	int32_t next_idx, last_idx;	/* allocator state to install */
-	uint32_t seq;
-	int32_t next_id;		/* shm_next_id to install */
+	int32_t next_idx, last_idx;	/* CREATE: allocator state to install */
+	uint32_t seq;			/* CREATE: new seq; SET: slot's seq */
+	int32_t next_id;		/* CREATE: shm_next_id to install */
+	uint32_t uid, gid, mode;	/* SET: what to install */
+	uint32_t pad;
+	int64_t ctime;			/* SET */
 };
 
 struct ushm_hdr {

@@ -591,6 +591,14 @@ static int relink_atts_locked(struct ushm_ns *ns)
 		if (s->state != SLOT_LIVE || s->seq != a->seq ||
 		    t->state == TASK_FREE || t->state > TASK_EMBRYO)
 			goto drop;
+		if (a->pieces == 0) {
+			/* Its last piece was closed by a process that died
+			 * before it finished: finish that close (shm_close's
+			 * dtime and lpid) and free the record. */
+			s->dtime = ushm__now();
+			s->lpid = t->pid;
+			goto drop;
+		}
 		a->prev = 0;
 		a->next = s->att_head;
 		if (s->att_head)
@@ -607,6 +615,29 @@ drop:
 	h->att_hwm = hwm;
 	h->att_hint = 0;
 	return dropped;
+}
+
+/* The high water marks cover every entry in use (an entry is counted
+ * before it is used, but a damaged file may say otherwise). */
+static int highwater_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint32_t t = USHM_TASKS, th = USHM_THREADS;
+	int fixed = 0;
+
+	while (t > 0 && ushm__task(h, t - 1)->state == TASK_FREE)
+		t--;
+	while (th > 0 && ushm__thread(h, th - 1)->state == THREAD_FREE)
+		th--;
+	if (h->task_hwm < t) {
+		h->task_hwm = t;
+		fixed++;
+	}
+	if (h->thread_hwm < th) {
+		h->thread_hwm = th;
+		fixed++;
+	}
+	return fixed;
 }
 
 /*
@@ -634,6 +665,22 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 			h->last_idx = h->intent.last_idx;
 			h->seq = h->intent.seq;
 			h->next_id = h->intent.next_id;
+		}
+		memset(&h->intent, 0, sizeof(h->intent));
+		fixed++;
+	} else if (h->intent.op == INTENT_SET) {
+		/* An IPC_SET that died half-way: complete it. */
+		struct ushm_slot *s = h->intent.slot < USHM_SLOTS
+					      ? ushm__slot(h, h->intent.slot)
+					      : NULL;
+
+		if (s && s->state == SLOT_LIVE && s->seq == h->intent.seq) {
+			s->uid = h->intent.uid;
+			s->gid = h->intent.gid;
+			s->mode = h->intent.mode & (USHM_MODE_PERMS |
+						    USHM_MODE_DEST |
+						    USHM_MODE_LOCKED);
+			s->ctime = h->intent.ctime;
 		}
 		memset(&h->intent, 0, sizeof(h->intent));
 		fixed++;
@@ -721,6 +768,19 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 	fixed += relink_atts_locked(ns);
 	ushm__key_rebuild_locked(ns);
 	ushm__recount_locked(ns);
+	fixed += highwater_locked(ns);
+
+	/* A detach that died after its count fell to 0 but before it
+	 * destroyed a segment marked for destruction: finish it (I11). */
+	for (int32_t i = 0; i <= h->max_idx; i++) {
+		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
+
+		if (s->state == SLOT_LIVE && (s->mode & USHM_MODE_DEST) &&
+		    s->nattch == 0) {
+			ushm__destroy_locked(ns, (uint32_t)i);
+			fixed++;
+		}
+	}
 
 	if (thorough) {
 		if (h->shmmni > USHM_MAX_SHMMNI) {

@@ -82,7 +82,7 @@ void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec, uint32_t task,
 	a->addr = addr;
 	a->len = len;
 	a->pieces = pieces;
-	a->shmflg = (uint32_t)shmflg & (SHM_RDONLY | SHM_EXEC);
+	a->shmflg = (uint32_t)shmflg & (SHM_RDONLY | SHM_EXEC | ATT_PENDING);
 	a->prev = 0;
 	a->next = s->att_head;
 	a->state = ATT_LIVE;	/* the record is primary data: complete it first */
@@ -139,11 +139,18 @@ static void att_close_locked(struct ushm_ns *ns, uint32_t rec, uint32_t n,
 		ushm__destroy_locked(ns, idx);
 }
 
-/* Drop the whole of record REC, as the exit of PID at NOW would. */
+/* Drop the whole of record REC, as the exit of PID at NOW would.  A
+ * shmat that died before it mapped never was an attachment: it leaves
+ * no dtime and no lpid behind (so the state is the one before it). */
 void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 			     int64_t now)
 {
-	att_close_locked(ns, rec, ushm__att(ns->hdr, rec)->pieces, pid, now);
+	struct ushm_att *a = ushm__att(ns->hdr, rec);
+
+	if (a->shmflg & ATT_PENDING)
+		ushm__att_unpin_locked(ns, rec);
+	else
+		att_close_locked(ns, rec, a->pieces, pid, now);
 }
 
 /* Take back the attachment that a failed shmat had counted while it
@@ -231,6 +238,15 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	h->in_use--;
 	CRASH_POINT("destroy.uncounted");
 	h->shm_tot -= s->pages <= h->shm_tot ? s->pages : h->shm_tot;
+	/* nattch is 0, so no record should be left; a damaged registry's
+	 * strays go with the slot rather than point at a free one. */
+	for (uint32_t r = s->att_head, n = 0;
+	     r && r <= USHM_ATTS && n < USHM_ATTS; n++) {
+		struct ushm_att *a = ushm__att(h, r - 1);
+
+		r = a->next;
+		memset(a, 0, sizeof(*a));
+	}
 	memset(s, 0, sizeof(*s));
 	if ((int32_t)idx == h->max_idx) {
 		int32_t m = (int32_t)idx - 1;
@@ -683,7 +699,7 @@ static int shmat_begin_locked(struct ushm_ns *ns, int shmid, int shmflg,
 	if (at->fd < 0)
 		return at->fd;
 	ushm__att_link_locked(ns, at->rec, (uint32_t)ushm__p.task, idx, 0,
-			      at->maplen, 1, shmflg);
+			      at->maplen, 1, shmflg | (int)ATT_PENDING);
 	CRASH_POINT("attach.counted");
 	return 0;
 
@@ -756,6 +772,7 @@ static void *shmat_end_locked(struct ushm_ns *ns, struct attach *at, void *p,
 	}
 	ushm__wbegin(h);
 	ushm__att(h, at->rec)->addr = (uintptr_t)p;
+	ushm__att(h, at->rec)->shmflg &= ~ATT_PENDING;
 	s->atime = ushm__now();
 	s->lpid = ushm__p.pid;
 	s->flags |= SEGF_MAPPED;

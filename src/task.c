@@ -77,6 +77,8 @@ int ushm__task_register_locked(struct ushm_ns *ns)
 				     strerror(errno));
 			return -errno;
 		}
+		if (t >= h->task_hwm)	/* before the entry is in use */
+			h->task_hwm = t + 1;
 		k->gen++;
 		k->pid = ushm__p.pid;
 		k->natt = 0;
@@ -85,8 +87,6 @@ int ushm__task_register_locked(struct ushm_ns *ns)
 		CRASH_POINT("task.locked");
 		k->since = ushm__now();
 		k->state = TASK_LIVE;	/* last: the entry is complete */
-		if (t >= h->task_hwm)
-			h->task_hwm = t + 1;
 		ushm__p.task = (int32_t)t;
 		ushm__p.task_gen = k->gen;
 		return 0;
@@ -279,10 +279,10 @@ static void embryo_make_locked(struct ushm_ns *ns)
 		k->natt = 0;
 		k->since = now;
 		k->parent = (uint32_t)ushm__p.task + 1;
+		if (e >= h->task_hwm)	/* before the entry is in use */
+			h->task_hwm = e + 1;
 		k->state = TASK_EMBRYO;
 		CRASH_POINT("fork.embryo");
-		if (e >= h->task_hwm)
-			h->task_hwm = e + 1;
 	}
 	for (size_t i = 0; i < ushm__p.nlocals; i++) {
 		struct ushm_local *l = &ushm__p.locals[i];

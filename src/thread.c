@@ -101,13 +101,13 @@ int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 		    pthread_mutex_trylock(&t->live) != 0)
 			continue;
 		CRASH_POINT("thread.locked");
+		if (i >= h->thread_hwm)	/* before the entry is in use */
+			h->thread_hwm = i + 1;
 		ushm__wbegin(h);
 		t->gen++;
 		t->tid = (int32_t)syscall(SYS_gettid);
 		t->state = THREAD_LIVE;
 		ushm__wend(h);
-		if (i >= h->thread_hwm)
-			h->thread_hwm = i + 1;
 		my_idx = (int32_t)i;
 		my_gen = t->gen;
 		my_hdr = h;
