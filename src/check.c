@@ -251,6 +251,17 @@ static void check_header(struct ushm_hdr *h, struct checker *ck)
 			  h->task_hwm);
 }
 
+static void resize(struct ushm_ns *ns, const char *name, uint64_t len)
+{
+	int fd = ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
+				 O_NOFOLLOW | O_NONBLOCK, 0);
+
+	if (fd >= 0) {
+		ushm__os_ftruncate(fd, (off_t)len);
+		ushm__os_close(fd);
+	}
+}
+
 /* I10: files and slots, one to one. */
 static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 			int *fixed)
@@ -331,7 +342,11 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 				  "created as (type, inode or size differ)", id,
 				  name);
 			if (fix && S_ISREG(st.st_mode)) {
+				/* Keep the file, at its size (bytes beyond it
+				 * were never part of the segment). */
 				s->ino = st.st_ino;
+				if ((uint64_t)st.st_size != ushm__seg_maplen(s))
+					resize(ns, name, ushm__seg_maplen(s));
 				(*fixed)++;
 			}
 		}
@@ -373,7 +388,7 @@ int ushm_check(void (*report)(void *ctx, const char *line), void *ctx)
 
 int ushm_repair(void)
 {
-	int err = 0, fixed;
+	int err = 0, fixed = 0;
 	struct ushm_ns *ns = ushm__ns(&err);
 	struct checker ck = { NULL, NULL, 0 };
 
@@ -383,10 +398,14 @@ int ushm_repair(void)
 		return -1;
 	}
 	if ((err = ushm__lock(ns)) != 0) {
-		errno = -err;
-		return -1;
+		/* Held by a thread that does not exist: a new lock. */
+		if ((err = ushm__lock_reset(ns)) != 0) {
+			errno = -err;
+			return -1;
+		}
+		fixed++;
 	}
-	fixed = ushm__recover_locked(ns, true);
+	fixed += ushm__recover_locked(ns, true);
 	ushm__reap_all_locked(ns);
 	ushm__wbegin(ns->hdr);
 	check_files(ns, &ck, true, &fixed);

@@ -180,7 +180,7 @@ static uint64_t locked_pages_locked(struct ushm_hdr *h, uid_t uid)
 {
 	uint64_t n = 0;
 
-	for (int32_t i = 0; i <= h->max_idx; i++) {
+	for (int32_t i = 0; i <= ushm__max_idx(h); i++) {
 		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
 
 		if (s->state == SLOT_LIVE && (s->mode & USHM_MODE_LOCKED) &&
@@ -261,7 +261,7 @@ static int info_locked(struct ushm_ns *ns, int cmd, void *buf)
 		memset(&si, 0, sizeof(si));
 		si.used_ids = (int)h->in_use;
 		si.shm_tot = h->shm_tot;
-		for (int32_t i = 0; i <= h->max_idx; i++) {
+		for (int32_t i = 0; i <= ushm__max_idx(h); i++) {
 			struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
 
 			if (s->state == SLOT_LIVE && (s->flags & SEGF_FILE))
@@ -271,7 +271,7 @@ static int info_locked(struct ushm_ns *ns, int cmd, void *buf)
 		if (ushm__os_copy_out(buf, &si, sizeof(si)) < 0)
 			return -EFAULT;
 	}
-	return h->max_idx < 0 ? 0 : h->max_idx;
+	return h->max_idx < 0 ? 0 : ushm__max_idx(h);
 }
 
 int ushm_shmctl(int shmid, int cmd, struct shmid_ds *buf)

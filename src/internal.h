@@ -35,6 +35,7 @@ struct ushm_ns {
 	size_t maplen;
 	uid_t owner;		/* the directory's owner */
 	bool shared;		/* sticky, for several users */
+	pid_t bad_owner;	/* a lock owner found not to exist (registry.c) */
 };
 
 /*
@@ -80,6 +81,7 @@ int ushm__registry_open(struct ushm_ns *ns);
 
 /* ---- the registry lock (registry.c) ---- */
 int ushm__lock(struct ushm_ns *ns);	/* 0 or -EUCLEAN */
+int ushm__lock_reset(struct ushm_ns *ns);
 void ushm__unlock(struct ushm_ns *ns);
 void ushm__assert_locked(struct ushm_ns *ns);
 void ushm__test_lock_depth(int delta);
@@ -129,6 +131,28 @@ static inline struct ushm_thread *ushm__thread(struct ushm_hdr *h,
 					       uint32_t i)
 {
 	return (struct ushm_thread *)((char *)h + h->off_threads) + i;
+}
+
+/*
+ * Values read from the registry are untrusted: a damaged or hostile file
+ * may hold anything.  Every index taken from it passes through one of
+ * these before it is used, so that no call can read or write outside the
+ * mapping (the checker reports what is wrong; repair fixes it).
+ */
+static inline int32_t ushm__max_idx(const struct ushm_hdr *h)
+{
+	int32_t m = h->max_idx;
+
+	return m < USHM_SLOTS ? m : USHM_SLOTS - 1;
+}
+/* A record reference (index + 1) that may be followed. */
+static inline bool ushm__att_ref_ok(uint32_t ref)
+{
+	return ref >= 1 && ref <= USHM_ATTS;
+}
+static inline uint32_t ushm__att_hwm(const struct ushm_hdr *h)
+{
+	return h->att_hwm < USHM_ATTS ? h->att_hwm : USHM_ATTS;
 }
 
 /* Ids, as ipc/util.h builds them. */

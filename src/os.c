@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -243,6 +244,12 @@ int ushm__os_dup(int fd)
 {
 	FAULT(OS_DUP, -1);
 	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+bool ushm__os_tid_exists(pid_t tid)
+{
+	/* kill(2) takes a thread's id as well as a process's. */
+	return kill(tid, 0) == 0 || errno != ESRCH;
 }
 
 static int ofd_lock(int fd, int cmd, short type, off_t byte,

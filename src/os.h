@@ -14,6 +14,7 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The calls that can be made to fail, by name in tests. */
@@ -57,6 +58,9 @@ int ushm__os_dup(int fd);
 int ushm__os_lock_byte(int fd, off_t byte);
 int ushm__os_unlock_byte(int fd, off_t byte);
 int ushm__os_byte_locked(int fd, off_t byte);
+
+/* Whether a thread with this id exists (in our pid namespace). */
+bool ushm__os_tid_exists(pid_t tid);
 
 /* Copy between this process's memory and a caller's buffer, failing with
  * EFAULT (never a signal) when the buffer is not accessible. */

@@ -40,6 +40,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/futex.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -382,10 +384,72 @@ out:
 
 /* ---- the lock ---- */
 
+/* The owner thread of the registry lock, from its futex word. */
+static pid_t lock_owner(struct ushm_ns *ns)
+{
+	unsigned v = __atomic_load_n((unsigned *)&ns->hdr->lock.__data.__lock,
+				     __ATOMIC_RELAXED);
+
+	return (pid_t)(v & FUTEX_TID_MASK);
+}
+
+/*
+ * The lock is busy: wait for it, a second at a time.  An owner that dies
+ * is the kernel's business (the next locker gets EOWNERDEAD); but a
+ * damaged or hostile registry can name an owner that never existed, and
+ * nobody would ever wake us.  So after each second without the lock, the
+ * owner must still exist; twice in a row not: the lock is unusable.
+ */
+static int lock_slow(struct ushm_ns *ns)
+{
+	int missing = 0, r;
+	pid_t owner = lock_owner(ns);
+
+	/* Already found missing by an earlier call: do not wait again. */
+	if (owner && owner == ns->bad_owner && !ushm__os_tid_exists(owner))
+		missing = 1;
+	for (;;) {
+		struct timespec t;
+
+		if (!missing) {
+			clock_gettime(CLOCK_REALTIME, &t);
+			t.tv_sec += 1;
+			r = pthread_mutex_timedlock(&ns->hdr->lock, &t);
+			if (r != ETIMEDOUT)
+				return r;
+		}
+		owner = lock_owner(ns);
+		if (owner && !ushm__os_tid_exists(owner)) {
+			if (++missing >= 2) {
+				ns->bad_owner = owner;
+				ushm__seterr("the registry lock of %s is held "
+					     "by thread %d, which does not "
+					     "exist; `ushm repair` can reset "
+					     "it", ns->path, (int)owner);
+				return ESRCH;
+			}
+		} else {
+			missing = 0;
+		}
+		if (missing) {
+			/* Give a real owner, slow to be seen, a second. */
+			clock_gettime(CLOCK_REALTIME, &t);
+			t.tv_sec += 1;
+			r = pthread_mutex_timedlock(&ns->hdr->lock, &t);
+			if (r != ETIMEDOUT)
+				return r;
+		}
+	}
+}
+
 int ushm__lock(struct ushm_ns *ns)
 {
-	int r = pthread_mutex_lock(&ns->hdr->lock);
+	int r = pthread_mutex_trylock(&ns->hdr->lock);
 
+	if (r == EBUSY)
+		r = lock_slow(ns);
+	if (r == ESRCH)
+		return -EUCLEAN;	/* lock_slow said why */
 	if (r == EOWNERDEAD) {
 		/* The previous owner died inside a critical section. */
 		lock_depth++;
@@ -402,6 +466,23 @@ int ushm__lock(struct ushm_ns *ns)
 	}
 	lock_depth++;
 	return 0;
+}
+
+/*
+ * For `ushm repair`: a lock whose owner does not exist (lock_slow found
+ * it so, twice, a second apart) protects nobody inside; make a new one
+ * and take it.  0 or -EUCLEAN.
+ */
+int ushm__lock_reset(struct ushm_ns *ns)
+{
+	if (!ns->bad_owner || lock_owner(ns) != ns->bad_owner ||
+	    ushm__os_tid_exists(ns->bad_owner))
+		return -EUCLEAN;
+	if (init_mutex(&ns->hdr->lock) != 0)
+		return -EUCLEAN;
+	ns->bad_owner = 0;
+	ushm__clearerr();
+	return ushm__lock(ns);
 }
 
 /* For tests that run _locked functions on a registry image they built
@@ -576,7 +657,8 @@ static int relink_atts_locked(struct ushm_ns *ns)
 		h->att_hwm = USHM_ATTS;
 	if (h->att_alloc > USHM_ATTS)
 		h->att_alloc = USHM_ATTS;
-	for (uint32_t r = 0; r < h->att_hwm; r++) {
+	/* Every allocated record, also beyond a damaged high water mark. */
+	for (uint32_t r = 0; r < h->att_hwm || r < h->att_alloc; r++) {
 		struct ushm_att *a = ushm__att(h, r);
 		struct ushm_slot *s;
 		struct ushm_task *t;
@@ -772,7 +854,7 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 
 	/* A detach that died after its count fell to 0 but before it
 	 * destroyed a segment marked for destruction: finish it (I11). */
-	for (int32_t i = 0; i <= h->max_idx; i++) {
+	for (int32_t i = 0; i <= ushm__max_idx(h); i++) {
 		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
 
 		if (s->state == SLOT_LIVE && (s->mode & USHM_MODE_DEST) &&

@@ -36,12 +36,12 @@ int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out)
 	uint32_t r;
 
 	USHM_ASSERT_LOCKED(ns);
-	for (r = h->att_hint; r < h->att_hwm; r++)
+	for (r = h->att_hint; r < ushm__att_hwm(h); r++)
 		if (ushm__att(h, r)->state == ATT_FREE)
 			goto found;
 	if (h->att_hwm < USHM_ATTS) {
 		r = h->att_hwm;
-		if (r >= h->att_alloc) {
+		if (r >= h->att_alloc || h->att_alloc > USHM_ATTS) {
 			off_t off = (off_t)(h->off_atts + (uint64_t)h->att_alloc *
 						       sizeof(struct ushm_att));
 
@@ -53,7 +53,7 @@ int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out)
 		h->att_hwm = r + 1;
 		goto found;
 	}
-	for (r = 0; r < h->att_hint && r < USHM_ATTS; r++)
+	for (r = 0; r < ushm__att_hwm(h); r++)
 		if (ushm__att(h, r)->state == ATT_FREE)
 			goto found;
 	ushm__seterr("the attachment table of %s is full (%d attachments)",
@@ -84,11 +84,11 @@ void ushm__att_link_locked(struct ushm_ns *ns, uint32_t rec, uint32_t task,
 	a->pieces = pieces;
 	a->shmflg = (uint32_t)shmflg & (SHM_RDONLY | SHM_EXEC | ATT_PENDING);
 	a->prev = 0;
-	a->next = s->att_head;
+	a->next = ushm__att_ref_ok(s->att_head) ? s->att_head : 0;
 	a->state = ATT_LIVE;	/* the record is primary data: complete it first */
 	CRASH_POINT("attach.record");
-	if (s->att_head)
-		ushm__att(h, s->att_head - 1)->prev = rec + 1;
+	if (a->next)
+		ushm__att(h, a->next - 1)->prev = rec + 1;
 	s->att_head = rec + 1;
 	s->nattch += pieces;
 	ushm__task(h, task)->natt++;
@@ -110,9 +110,14 @@ static void att_close_locked(struct ushm_ns *ns, uint32_t rec, uint32_t n,
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_att *a = ushm__att(h, rec);
 	uint32_t idx = a->slot;
-	struct ushm_slot *s = ushm__slot(h, idx);
+	struct ushm_slot *s;
 
 	USHM_ASSERT_LOCKED(ns);
+	if (idx >= USHM_SLOTS) {	/* damaged: it counts for nothing */
+		memset(a, 0, sizeof(*a));
+		return;
+	}
+	s = ushm__slot(h, idx);
 	if (n > a->pieces)
 		n = a->pieces;
 	ushm__wbegin(h);
@@ -122,11 +127,11 @@ static void att_close_locked(struct ushm_ns *ns, uint32_t rec, uint32_t n,
 	s->dtime = now;
 	s->lpid = pid;
 	if (a->pieces == 0) {
-		if (a->prev)
+		if (ushm__att_ref_ok(a->prev))
 			ushm__att(h, a->prev - 1)->next = a->next;
 		else
 			s->att_head = a->next;
-		if (a->next)
+		if (ushm__att_ref_ok(a->next))
 			ushm__att(h, a->next - 1)->prev = a->prev;
 		if (a->task < USHM_TASKS && ushm__task(h, a->task)->natt)
 			ushm__task(h, a->task)->natt--;
@@ -159,7 +164,7 @@ void ushm__att_unpin_locked(struct ushm_ns *ns, uint32_t rec)
 {
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_att *a = ushm__att(h, rec);
-	struct ushm_slot *s = ushm__slot(h, a->slot);
+	struct ushm_slot *s = ushm__slot(h, a->slot % USHM_SLOTS);
 
 	att_close_locked(ns, rec, a->pieces, s->lpid, s->dtime);
 }

@@ -123,7 +123,7 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t)
 	pid_t pid = k->pid;
 
 	USHM_ASSERT_LOCKED(ns);
-	for (uint32_t r = 0; k->natt && r < h->att_hwm; r++) {
+	for (uint32_t r = 0; k->natt && r < ushm__att_hwm(h); r++) {
 		struct ushm_att *a = ushm__att(h, r);
 
 		if (a->state == ATT_LIVE && a->task == t)
@@ -168,11 +168,11 @@ int ushm__reap_slot_locked(struct ushm_ns *ns, uint32_t idx)
 again:
 	if (s->state != SLOT_LIVE)
 		return n;
-	for (r = s->att_head; r && steps++ < USHM_ATTS;
+	for (r = s->att_head; ushm__att_ref_ok(r) && steps++ < USHM_ATTS;
 	     r = ushm__att(h, r - 1)->next) {
 		uint32_t t = ushm__att(h, r - 1)->task;
 
-		if (!ushm__task_alive(ns, t)) {
+		if (t < USHM_TASKS && !ushm__task_alive(ns, t)) {
 			ushm__reap_task_locked(ns, t);
 			n++;
 			goto again;	/* the list changed */
@@ -335,30 +335,18 @@ static void fork_prepare(void)
 	embryo_make_locked(ns);
 }
 
-/* Take back what was made for a child that does not exist. */
+/* Take back what was made for a child that does not exist: as if it had
+ * never been counted (no dtime, no lpid). */
 static void embryo_undo_locked(struct ushm_ns *ns, uint32_t e)
 {
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_task *k = ushm__task(h, e);
 
-	for (uint32_t r = 0; k->natt && r < h->att_hwm; r++) {
+	for (uint32_t r = 0; k->natt && r < ushm__att_hwm(h); r++) {
 		struct ushm_att *a = ushm__att(h, r);
-		struct ushm_slot *s;
 
-		if (a->state != ATT_LIVE || a->task != e)
-			continue;
-		s = ushm__slot(h, a->slot);
-		ushm__wbegin(h);
-		if (a->prev)
-			ushm__att(h, a->prev - 1)->next = a->next;
-		else
-			s->att_head = a->next;
-		if (a->next)
-			ushm__att(h, a->next - 1)->prev = a->prev;
-		s->nattch -= a->pieces <= s->nattch ? a->pieces : s->nattch;
-		k->natt--;
-		memset(a, 0, sizeof(*a));
-		ushm__wend(h);
+		if (a->state == ATT_LIVE && a->task == e)
+			ushm__att_unpin_locked(ns, r);
 	}
 	ushm__wbegin(h);
 	k->state = TASK_FREE;

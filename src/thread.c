@@ -126,7 +126,8 @@ int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 int ushm__orphans_locked(struct ushm_ns *ns, int32_t only)
 {
 	struct ushm_hdr *h = ns->hdr;
-	int32_t i = only >= 0 ? only : 0, end = only >= 0 ? only : h->max_idx;
+	int32_t i = only >= 0 ? only : 0;
+	int32_t end = only >= 0 ? only : ushm__max_idx(h);
 	int n = 0;
 
 	USHM_ASSERT_LOCKED(ns);
