@@ -41,7 +41,7 @@ static void violation(struct checker *ck, const char *fmt, ...)
 static void check_slots(struct ushm_hdr *h, struct checker *ck)
 {
 	uint32_t in_use = 0;
-	uint64_t tot = 0;
+	uint64_t tot = 0, reserved = 0;
 	int32_t max = -1;
 
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
@@ -52,6 +52,8 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 			continue;
 		in_use++;
 		tot += s->pages;
+		if (SEGF_RESERVES(s->flags))
+			reserved += ushm__seg_maplen(s);
 		max = (int32_t)i;
 		if (s->state != SLOT_LIVE) {
 			violation(ck, "I3: slot %u is in state %u with the lock "
@@ -89,6 +91,10 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 					  "slot %d", id, (unsigned)s->key, f);
 		}
 	}
+	if (reserved != h->reserved)
+		violation(ck, "I6: %llu bytes reserved, the slots say %llu",
+			  (unsigned long long)h->reserved,
+			  (unsigned long long)reserved);
 	if (in_use != h->in_use || tot != h->shm_tot || max != h->max_idx)
 		violation(ck, "I6: counters say %u segments, %llu pages, highest "
 			  "index %d; the slots say %u, %llu, %d", h->in_use,

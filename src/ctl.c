@@ -135,6 +135,28 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 		if (in->shm_perm.uid == (uid_t)-1 ||
 		    in->shm_perm.gid == (gid_t)-1)
 			return -EINVAL;
+		/* The file first.  A caller the kernel allows but who may
+		 * not change the file (the new owner of a segment given
+		 * away, CAP_SYS_ADMIN alone) gets the kernel's answer and
+		 * the file keeps its permissions (README, "Limits"); any
+		 * other failure changes nothing. */
+		if (s->flags & SEGF_FILE) {
+			struct ushm_slot next = *s;
+			int r;
+
+			next.uid = in->shm_perm.uid;
+			next.gid = in->shm_perm.gid;
+			next.mode = (s->mode & ~USHM_MODE_PERMS) |
+				    (in->shm_perm.mode & USHM_MODE_PERMS);
+			r = ushm__seg_sync_perms(ns, &next, idx);
+			if (r && r != -EPERM && r != -EACCES) {
+				ushm__seg_sync_perms(ns, s, idx);	/* undo */
+				ushm__seterr("cannot give the file of segment "
+					     "%d its new permissions: %s",
+					     shmid, strerror(-r));
+				return r;
+			}
+		}
 		/* Four stores: journalled first, so that recovery completes
 		 * an IPC_SET that died half-way (registry.c, R4). */
 		memset(&h->intent, 0, sizeof(h->intent));
@@ -154,14 +176,10 @@ static int down_locked(struct ushm_ns *ns, int shmid, int cmd,
 		s->ctime = h->intent.ctime;
 		memset(&h->intent, 0, sizeof(h->intent));
 		ushm__wend(h);
-		if (s->flags & SEGF_FILE)
-			ushm__seg_sync_perms(ns, s, idx);
 		return 0;
 	}
-	if (s->nattch == 0) {
-		ushm__destroy_locked(ns, idx);
-		return 0;
-	}
+	if (s->nattch == 0)
+		return ushm__destroy_locked(ns, idx);
 	/* do_shm_rmid: mark, then make the key private.  Crash order: a
 	 * DEST slot with its key still set is finished by recovery. */
 	ushm__wbegin(h);

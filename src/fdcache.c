@@ -190,6 +190,23 @@ int ushm__fd_cached_rdwr_locked(struct ushm_ns *ns, const struct ushm_slot *s,
 	return -1;
 }
 
+/* Give back one idle cached descriptor (for a caller at the descriptor
+ * limit); whether there was one. */
+bool ushm__fd_evict_one_locked(struct ushm_ns *ns)
+{
+	struct fdc *victim = NULL;
+
+	USHM_ASSERT_LOCKED(ns);
+	for (int i = 0; i < FDC_SIZE; i++)
+		if (fdc[i].fd >= 0 && !fdc[i].busy &&
+		    (!victim || fdc[i].used < victim->used))
+			victim = &fdc[i];
+	if (!victim)
+		return false;
+	entry_close(victim);
+	return true;
+}
+
 /* Slot IDX is being destroyed: close our descriptors of it. */
 void ushm__fd_drop_locked(struct ushm_ns *ns, uint32_t idx, uint32_t seq)
 {

@@ -194,8 +194,8 @@ int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
 		   uint32_t idx, int flags);
 int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id);
 uint64_t ushm__seg_maplen(const struct ushm_slot *s);
-void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
-			  uint32_t idx);
+int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
+			 uint32_t idx);
 int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
 				 uint32_t idx);
 long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
@@ -212,6 +212,7 @@ struct fdc *ushm__fd_insert_locked(struct ushm_ns *ns,
 int ushm__fd_cached_rdwr_locked(struct ushm_ns *ns, const struct ushm_slot *s,
 				uint32_t idx);
 void ushm__fd_drop_locked(struct ushm_ns *ns, uint32_t idx, uint32_t seq);
+bool ushm__fd_evict_one_locked(struct ushm_ns *ns);
 void ushm__fd_reset(void);
 void ushm__fd_fork_child(void);
 
@@ -254,7 +255,7 @@ int ushm__orphans_locked(struct ushm_ns *ns, int32_t only);
 void ushm__thread_fork_child(void);
 
 /* ---- segments (shm.c) ---- */
-void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);
+int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx);
 void ushm__att_unlink_locked(struct ushm_ns *ns, uint32_t rec, pid_t pid,
 			     int64_t now);
 void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta);

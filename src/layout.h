@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define USHM_MAGIC		0x4745524d48535575ULL	/* "uUSHMREG" */
-#define USHM_LAYOUT_VERSION	3
+#define USHM_LAYOUT_VERSION	4
 
 #define USHM_PAGE		4096UL		/* PAGE_SIZE = SHMLBA */
 #define USHM_HUGEPAGE		(2UL << 20)	/* x86_64 default huge page */
@@ -64,6 +64,8 @@ enum {
 #define SEGF_NORESERVE		0x2
 #define SEGF_MAPPED		0x4	/* attached at least once */
 #define SEGF_FILE		0x8	/* its file exists (segfile.c) */
+/* Segments whose pages are promised room at shmget (shm.c, reserve). */
+#define SEGF_RESERVES(flags)	(!((flags) & (SEGF_NORESERVE | SEGF_HUGETLB)))
 
 /* Mode bits kept in struct ushm_slot.mode besides the 0777 permissions;
  * the same values as the kernel's SHM_DEST and SHM_LOCKED. */
@@ -232,6 +234,10 @@ struct ushm_hdr {
 	uint32_t in_use;	/* slots not FREE */
 	int32_t max_idx;	/* highest slot not FREE, -1 if none */
 	uint64_t shm_tot;	/* sum of pages of slots not FREE */
+	uint64_t reserved;	/* sum of mapping lengths of those that
+				 * reserve (not SHM_NORESERVE or hugetlb):
+				 * what the file system must be able to
+				 * hold for their pages (shm.c) */
 
 	/* The kernel's cyclic id allocator (ipc_idr_alloc). */
 	int32_t next_idx;

@@ -76,6 +76,19 @@ static int fault(enum ushm_os_call call)
 	return faults[call].err;
 }
 
+/* For the calls that are retried on EINTR: an injected fault comes
+ * from inside the loop, as a real EINTR would, so it is retried too. */
+#define RETRY(call, r, expr)                                               \
+	do {                                                               \
+		int e_ = fault(call);                                      \
+		if (e_) {                                                  \
+			errno = e_;                                        \
+			(r) = -1;                                          \
+		} else {                                                   \
+			(r) = (expr);                                      \
+		}                                                          \
+	} while ((r) < 0 && errno == EINTR)
+
 #define FAULT(call, fail)                                                  \
 	do {                                                               \
 		int e_ = fault(call);                                      \
@@ -89,10 +102,7 @@ int ushm__os_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int fd;
 
-	FAULT(OS_OPENAT, -1);
-	do
-		fd = openat(dirfd, path, flags, mode);
-	while (fd < 0 && errno == EINTR);
+	RETRY(OS_OPENAT, fd, openat(dirfd, path, flags, mode));
 	return fd;
 }
 
@@ -119,10 +129,7 @@ int ushm__os_ftruncate(int fd, off_t len)
 {
 	int r;
 
-	FAULT(OS_FTRUNCATE, -1);
-	do
-		r = ftruncate(fd, len);
-	while (r < 0 && errno == EINTR);
+	RETRY(OS_FTRUNCATE, r, ftruncate(fd, len));
 	return r;
 }
 
@@ -130,10 +137,7 @@ int ushm__os_fallocate(int fd, off_t off, off_t len)
 {
 	int r;
 
-	FAULT(OS_FALLOCATE, -1);
-	do
-		r = fallocate(fd, 0, off, len);
-	while (r < 0 && errno == EINTR);
+	RETRY(OS_FALLOCATE, r, fallocate(fd, 0, off, len));
 	return r;
 }
 
@@ -217,10 +221,10 @@ int ushm__os_unlinkat(int dirfd, const char *path, int flags)
 }
 
 int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
-		    const char *newpath)
+		    const char *newpath, int flags)
 {
 	FAULT(OS_LINKAT, -1);
-	return linkat(olddirfd, oldpath, newdirfd, newpath, 0);
+	return linkat(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int ushm__os_fstatfs(int fd, struct statfs *st)
@@ -233,10 +237,7 @@ ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off)
 {
 	ssize_t n;
 
-	FAULT(OS_READ, -1);
-	do
-		n = pread(fd, buf, len, off);
-	while (n < 0 && errno == EINTR);
+	RETRY(OS_READ, n, pread(fd, buf, len, off));
 	return n;
 }
 
@@ -262,9 +263,7 @@ static int ofd_lock(int fd, int cmd, short type, off_t byte,
 	fl->l_whence = SEEK_SET;
 	fl->l_start = byte;
 	fl->l_len = 1;
-	do
-		r = fcntl(fd, cmd, fl);
-	while (r < 0 && errno == EINTR);
+	RETRY(OS_LOCK, r, fcntl(fd, cmd, fl));
 	return r;
 }
 
@@ -272,7 +271,6 @@ int ushm__os_lock_byte(int fd, off_t byte)
 {
 	struct flock fl;
 
-	FAULT(OS_LOCK, -1);
 	return ofd_lock(fd, F_OFD_SETLK, F_WRLCK, byte, &fl);
 }
 
@@ -287,7 +285,6 @@ int ushm__os_byte_locked(int fd, off_t byte)
 {
 	struct flock fl;
 
-	FAULT(OS_LOCK, -1);
 	if (ofd_lock(fd, F_OFD_GETLK, F_WRLCK, byte, &fl) < 0)
 		return -1;
 	return fl.l_type != F_UNLCK;

@@ -48,7 +48,7 @@ void *ushm__os_mremap(void *old, size_t old_len, size_t new_len, int flags,
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode);
 int ushm__os_unlinkat(int dirfd, const char *path, int flags);
 int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
-		    const char *newpath);
+		    const char *newpath, int flags);
 int ushm__os_fstatfs(int fd, struct statfs *st);
 ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off);
 int ushm__os_dup(int fd);

@@ -114,23 +114,33 @@ static int init_mutex(pthread_mutex_t *m)
 	return -r;
 }
 
-/* Make a new registry under a temporary name and give it its name with
- * link(2), which fails if another process got there first: so a registry
- * is never seen half-initialised.  Returns 0, -EEXIST (lost the race:
- * open the winner's) or another negative errno. */
+/*
+ * Make a new registry as a file with no name (O_TMPFILE), fill it in, and
+ * give it its name with link(2), which fails if another process got there
+ * first: so a registry is never seen half-made, and a failure anywhere
+ * leaves nothing behind.  Where the file system has no O_TMPFILE, a
+ * temporary name stands in (removed again whatever happens).  Returns 0,
+ * -EEXIST (lost the race: open the winner's) or another negative errno.
+ */
 static int registry_create(struct ushm_ns *ns)
 {
 	static unsigned counter;
 	struct ushm_hdr g, *h;
-	char tmp[64];
+	char tmp[64] = "", proc[64];
 	int fd, r = 0;
 	mode_t mode = ns->shared ? 0666 : 0600;
 
 	geometry(&g);
-	snprintf(tmp, sizeof(tmp), "registry.new.%d.%u", (int)getpid(),
-		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	fd = ushm__os_openat(ns->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
-			     O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = ushm__os_openat(ns->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+			     mode);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+		       errno == EINVAL)) {
+		snprintf(tmp, sizeof(tmp), "registry.new.%d.%u",
+			 (int)getpid(),
+			 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+		fd = ushm__os_openat(ns->dirfd, tmp, O_RDWR | O_CREAT |
+				     O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	}
 	if (fd < 0) {
 		r = -errno;
 		ushm__seterr("cannot create the registry in %s: %s", ns->path,
@@ -148,7 +158,7 @@ static int registry_create(struct ushm_ns *ns)
 		r = -errno;
 		ushm__seterr("cannot size the registry in %s: %s", ns->path,
 			     strerror(errno));
-		goto out_unlink;
+		goto out;
 	}
 	h = ushm__os_mmap(NULL, USHM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  fd, 0);
@@ -156,7 +166,7 @@ static int registry_create(struct ushm_ns *ns)
 		r = -errno;
 		ushm__seterr("cannot map the registry in %s: %s", ns->path,
 			     strerror(errno));
-		goto out_unlink;
+		goto out;
 	}
 	*h = g;
 	h->shared = ns->shared;
@@ -174,16 +184,25 @@ static int registry_create(struct ushm_ns *ns)
 	if (r) {
 		ushm__seterr("cannot initialise the registry lock: %s",
 			     strerror(-r));
-		goto out_unlink;
+		goto out;
 	}
-	if (ushm__os_linkat(ns->dirfd, tmp, ns->dirfd, REGISTRY_NAME) < 0) {
+	if (tmp[0]) {
+		r = ushm__os_linkat(ns->dirfd, tmp, ns->dirfd, REGISTRY_NAME,
+				    0);
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		r = ushm__os_linkat(AT_FDCWD, proc, ns->dirfd, REGISTRY_NAME,
+				    AT_SYMLINK_FOLLOW);
+	}
+	if (r < 0) {
 		r = -errno;
 		if (r != -EEXIST)
 			ushm__seterr("cannot publish the registry in %s: %s",
 				     ns->path, strerror(errno));
 	}
-out_unlink:
-	ushm__os_unlinkat(ns->dirfd, tmp, 0);
+out:
+	if (tmp[0])
+		ushm__os_unlinkat(ns->dirfd, tmp, 0);
 	ushm__os_close(fd);
 	return r;
 }
@@ -345,10 +364,16 @@ int ushm__registry_open(struct ushm_ns *ns)
 		r = -EACCES;
 		goto out;
 	}
-	if (st.st_size < (off_t)sizeof(h) ||
-	    ushm__os_pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+	if (st.st_size < (off_t)sizeof(h)) {
 		ushm__seterr("%s/registry is truncated (%lld bytes)", ns->path,
 			     (long long)st.st_size);
+		goto out;
+	}
+	errno = 0;
+	if (ushm__os_pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		r = errno ? -errno : -EIO;
+		ushm__seterr("cannot read %s/registry: %s", ns->path,
+			     strerror(-r));
 		goto out;
 	}
 	r = registry_validate(ns, &h, &st);
@@ -621,7 +646,7 @@ void ushm__recount_locked(struct ushm_ns *ns)
 {
 	struct ushm_hdr *h = ns->hdr;
 	uint32_t in_use = 0;
-	uint64_t tot = 0;
+	uint64_t tot = 0, reserved = 0;
 	int32_t max = -1;
 
 	USHM_ASSERT_LOCKED(ns);
@@ -632,10 +657,13 @@ void ushm__recount_locked(struct ushm_ns *ns)
 			continue;
 		in_use++;
 		tot += s->pages;
+		if (SEGF_RESERVES(s->flags))
+			reserved += ushm__seg_maplen(s);
 		max = (int32_t)i;
 	}
 	h->in_use = in_use;
 	h->shm_tot = tot;
+	h->reserved = reserved;
 	h->max_idx = max;
 }
 

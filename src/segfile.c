@@ -155,8 +155,10 @@ long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
  * the mode is enough, and otherwise the file gets that ACL.
  *
  * Only the file's owner (the creator) or a privileged caller may do
- * this; where the filesystem has no ACLs, or the caller may not, the
- * file keeps its old permissions (README, "Limits").
+ * this: others get the error (EPERM), and IPC_SET then changes nothing,
+ * so that the file never grants more than the segment's permissions do.
+ * A filesystem without ACLs keeps the mode only (README, "Limits").
+ * Returns 0 or a negative errno.
  */
 struct acl_entry {
 	uint16_t tag, perm;
@@ -168,8 +170,8 @@ enum {
 	ACL_XATTR_VERSION = 2,
 };
 
-void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
-			  uint32_t idx)
+int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
+			 uint32_t idx)
 {
 	struct {
 		uint32_t version;
@@ -177,14 +179,17 @@ void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 	} acl;
 	uint16_t own = (s->mode >> 6) & 7, grp = (s->mode >> 3) & 7;
 	char name[64], path[128];
-	int n = 0;
+	int n = 0, r;
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", ns->segfd, name);
-	ushm__os_fchmodat(ns->segfd, name, s->mode & 0777);
+	if (ushm__os_fchmodat(ns->segfd, name, s->mode & 0777) < 0)
+		return -errno;
 	if (s->uid == s->cuid && s->gid == s->cgid) {
-		ushm__os_lremovexattr(path, "system.posix_acl_access");
-		return;
+		r = ushm__os_lremovexattr(path, "system.posix_acl_access");
+		if (r < 0 && errno != ENODATA && errno != EOPNOTSUPP)
+			return -errno;
+		return 0;
 	}
 	/* Entries in the order the kernel requires: by tag, then id. */
 	acl.version = ACL_XATTR_VERSION;
@@ -196,8 +201,11 @@ void ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 		acl.e[n++] = (struct acl_entry){ ACL_GROUP, grp, s->gid };
 	acl.e[n++] = (struct acl_entry){ ACL_MASK, (uint16_t)(own | grp), ~0u };
 	acl.e[n++] = (struct acl_entry){ ACL_OTHER, s->mode & 7, ~0u };
-	ushm__os_lsetxattr(path, "system.posix_acl_access", &acl,
-			   sizeof(acl.version) + n * sizeof(acl.e[0]));
+	r = ushm__os_lsetxattr(path, "system.posix_acl_access", &acl,
+			       sizeof(acl.version) + n * sizeof(acl.e[0]));
+	if (r < 0 && errno != EOPNOTSUPP)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -214,15 +222,17 @@ int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
 {
 	struct ushm_hdr *h = ns->hdr;
 	const struct ushm_cred *c = ushm__cred();
+	int id = ushm__id(idx, s->seq);
+	char name[64];
 	uint64_t ino;
-	int fd;
+	int fd, r;
 
 	USHM_ASSERT_LOCKED(ns);
 	memset(&h->intent, 0, sizeof(h->intent));
 	h->intent.slot = idx;
 	h->intent.op = INTENT_FILE;
-	fd = ushm__seg_create(ns, s->orig_key, ushm__id(idx, s->seq),
-			      s->mode & 0777, ushm__seg_maplen(s), &ino);
+	fd = ushm__seg_create(ns, s->orig_key, id, s->mode & 0777,
+			      ushm__seg_maplen(s), &ino);
 	CRASH_POINT("file.made");
 	if (fd < 0) {
 		memset(&h->intent, 0, sizeof(h->intent));
@@ -237,8 +247,19 @@ int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
 	s->flags |= SEGF_FILE;
 	memset(&h->intent, 0, sizeof(h->intent));
 	ushm__wend(h);
-	if (s->uid != s->cuid || s->gid != s->cgid)
-		ushm__seg_sync_perms(ns, s, idx);
+	if ((s->uid != s->cuid || s->gid != s->cgid) &&
+	    (r = ushm__seg_sync_perms(ns, s, idx)) != 0) {
+		/* The file cannot carry the segment's two owners: without
+		 * it, the next attach tries again. */
+		ushm__wbegin(h);
+		s->flags &= ~SEGF_FILE;
+		s->ino = 0;
+		ushm__wend(h);
+		ushm__seg_name(name, sizeof(name), s->orig_key, id);
+		ushm__os_unlinkat(ns->segfd, name, 0);
+		ushm__os_close(fd);
+		return r == -EPERM || r == -EACCES ? -EACCES : -ENOMEM;
+	}
 	if (!ushm__fd_insert_locked(ns, s, idx, fd, true))
 		ushm__os_close(fd);
 	return 0;

@@ -218,12 +218,13 @@ static void truncate_locked(struct ushm_ns *ns, const struct ushm_slot *s,
 	}
 }
 
-/* shm_destroy: the id, the key, the file and the accounting go. */
-void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
+/* shm_destroy: the id, the key, the file and the accounting go.  0, or a
+ * negative errno when the file cannot be removed (nothing changes then). */
+int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 {
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_slot *s = ushm__slot(h, idx);
-	int id = ushm__id(idx, s->seq);
+	int id = ushm__id(idx, s->seq), r;
 
 	USHM_ASSERT_LOCKED(ns);
 	/* R3: leave LIVE in one store, then unlink; recovery finishes a
@@ -237,19 +238,37 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	if ((s->flags & (SEGF_FILE | SEGF_MAPPED)) == (SEGF_FILE | SEGF_MAPPED))
 		truncate_locked(ns, s, idx);
 	ushm__fd_drop_locked(ns, idx, s->seq);
-	if (s->flags & SEGF_FILE)
-		ushm__seg_unlink(ns, s->orig_key, id);
+	if ((s->flags & SEGF_FILE) &&
+	    (r = ushm__seg_unlink(ns, s->orig_key, id)) != 0) {
+		/* The file cannot go (a read-only or damaged file system):
+		 * neither does the segment, which stays as it was; its pages
+		 * are freed already if it was truncated.  A later destroy,
+		 * or `ushm repair`, tries again. */
+		ushm__wbegin(h);
+		s->state = SLOT_LIVE;
+		if (s->key)
+			ushm__key_insert_locked(ns, s->key, idx);
+		ushm__wend(h);
+		ushm__seterr("cannot remove the file of segment %d: %s", id,
+			     strerror(-r));
+		return r;
+	}
 	ushm__wbegin(h);
 	h->in_use--;
 	CRASH_POINT("destroy.uncounted");
 	h->shm_tot -= s->pages <= h->shm_tot ? s->pages : h->shm_tot;
+	if (SEGF_RESERVES(s->flags)) {
+		uint64_t len = ushm__seg_maplen(s);
+
+		h->reserved -= len <= h->reserved ? len : h->reserved;
+	}
 	/* nattch is 0, so no record should be left; a damaged registry's
 	 * strays go with the slot rather than point at a free one. */
-	for (uint32_t r = s->att_head, n = 0;
-	     r && r <= USHM_ATTS && n < USHM_ATTS; n++) {
-		struct ushm_att *a = ushm__att(h, r - 1);
+	for (uint32_t ref = s->att_head, n = 0;
+	     ushm__att_ref_ok(ref) && n < USHM_ATTS; n++) {
+		struct ushm_att *a = ushm__att(h, ref - 1);
 
-		r = a->next;
+		ref = a->next;
 		memset(a, 0, sizeof(*a));
 	}
 	memset(s, 0, sizeof(*s));
@@ -262,6 +281,7 @@ void ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	}
 	h->destroyed++;
 	ushm__wend(h);
+	return 0;
 }
 
 /* ---- shmget ---- */
@@ -375,6 +395,40 @@ static bool can_do_hugetlb_shm(void)
 	       ushm__in_group(ushm__cred(), (gid_t)g);
 }
 
+/*
+ * Commit accounting.  Pages are allocated when first touched, as the
+ * kernel's shmem does; a page that then finds the file system full would
+ * be SIGBUS, so shmget promises room instead, and fails with ENOMEM when
+ * the file system cannot hold what all reserving segments may still
+ * need: their mapping lengths, less what their files already hold (that
+ * part is no longer free space).  The sum of their lengths usually fits
+ * in the free space alone, with no file to look at.
+ */
+static bool room_locked(struct ushm_ns *ns, uint64_t len)
+{
+	struct ushm_hdr *h = ns->hdr;
+	uint64_t avail, held = 0;
+	struct statfs fs;
+
+	if (ushm__os_fstatfs(ns->segfd, &fs) != 0)
+		return true;		/* cannot tell: as before */
+	avail = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize;
+	if (h->reserved + len <= avail)
+		return true;
+	if (len > avail)
+		return false;
+	for (int32_t i = 0; i <= ushm__max_idx(h); i++) {
+		struct ushm_slot *s = ushm__slot(h, (uint32_t)i);
+
+		if (s->state == SLOT_LIVE && (s->flags & SEGF_FILE) &&
+		    SEGF_RESERVES(s->flags))
+			held += (uint64_t)ushm__seg_resident(ns, s, (uint32_t)i) *
+				USHM_PAGE;
+	}
+	return h->reserved - (held < h->reserved ? held : h->reserved) + len <=
+	       avail;
+}
+
 /* The kernel's ipc_idr_alloc: the index and sequence of a new id. */
 static int alloc_id_locked(struct ushm_hdr *h, uint32_t *idx_out,
 			   uint32_t *seq_out, struct ushm_intent *in)
@@ -468,15 +522,9 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 			return -ENOMEM;
 		flags |= SEGF_HUGETLB;
 	} else {
-		struct statfs fs;
-
 		if (size > (size_t)LLONG_MAX)
 			return -EINVAL;		/* MAX_LFS_FILESIZE */
-		/* Commit accounting: what the filesystem can still hold
-		 * stands for what the kernel would let us commit. */
-		if (!(shmflg & SHM_NORESERVE) &&
-		    ushm__os_fstatfs(ns->segfd, &fs) == 0 &&
-		    maplen > (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize)
+		if (!(shmflg & SHM_NORESERVE) && !room_locked(ns, maplen))
 			return -ENOMEM;
 	}
 	if (shmflg & SHM_NORESERVE)
@@ -547,6 +595,8 @@ static int newseg_locked(struct ushm_ns *ns, key_t key, size_t size,
 	h->in_use++;
 	CRASH_POINT("create.counted");
 	h->shm_tot += pages;
+	if (SEGF_RESERVES(s->flags))
+		h->reserved += maplen;
 	if ((int32_t)idx > h->max_idx)
 		h->max_idx = (int32_t)idx;
 	h->next_idx = in.next_idx;

@@ -265,6 +265,12 @@ static void embryo_make_locked(struct ushm_ns *ns)
 		return;
 	fd = ushm__os_openat(ns->dirfd, "lock", O_RDWR | O_CLOEXEC |
 			     O_NOFOLLOW, 0);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+	    ushm__fd_evict_one_locked(ns))
+		/* At the descriptor limit: a cached segment descriptor is
+		 * worth less than the child's count. */
+		fd = ushm__os_openat(ns->dirfd, "lock", O_RDWR | O_CLOEXEC |
+				     O_NOFOLLOW, 0);
 	if (fd < 0)
 		return;
 	if (ushm__os_lock_byte(fd, e) < 0) {
