@@ -90,9 +90,11 @@ void roles_add(struct roles *r, pid_t pid, char name);
 
 /* The observable state of the namespace as canonical text: limits,
  * allocator, and each segment as IPC_STAT/SHM_STAT shows it (times as
- * zero or not, pids as role names) with its file's mode.  Observing
- * reaps the dead, as the kernel's exit would have. */
-void snapshot(char *buf, size_t len, const struct roles *r);
+ * zero or not, pids as role names).  Observing reaps the dead, as the
+ * kernel's exit would have.  Returns the number of segments whose file
+ * does not carry the segment's permissions (printed), which the OS
+ * enforces and the checker does not look at. */
+int snapshot(char *buf, size_t len, const struct roles *r);
 
 /* After a test: remove every segment, then require an empty namespace
  * (no segment, no page, no file, no violation).  Returns the problems

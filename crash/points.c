@@ -205,7 +205,7 @@ static void runner(const struct scenario *sc, enum mode mode, long k,
 
 	cur_tag = "R";
 	run->problems += check_print("check after the crash");
-	snapshot(run->snap, sizeof(run->snap), &roles);
+	run->problems += snapshot(run->snap, sizeof(run->snap), &roles);
 	run->problems += check_print("check after reaping");
 cleanup:
 	for (int i = 0; i < c.nhelpers; i++) {

@@ -206,7 +206,7 @@ static void add(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 		*pos += (size_t)n;
 }
 
-void snapshot(char *buf, size_t len, const struct roles *r)
+int snapshot(char *buf, size_t len, const struct roles *r)
 {
 	struct ushm_ns *ns = ushm__p.ns;
 	struct ushm_hdr *h = ns->hdr;
@@ -217,7 +217,7 @@ void snapshot(char *buf, size_t len, const struct roles *r)
 	struct shm_info si;
 	uint32_t tasks = 0;
 	size_t pos = 0;
-	int max;
+	int max, bad = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i < 5; i++)
@@ -248,17 +248,28 @@ void snapshot(char *buf, size_t len, const struct roles *r)
 						   ->orig_key, id);
 		if (fstatat(ns->segfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			memset(&st, 0, sizeof(st));
+		/* Whether the file exists yet is not observable (a private
+		 * namespace makes it at the first attach); its permissions,
+		 * when it does, are: they are what the OS enforces. */
 		add(buf, len, &pos,
 		    "seg %d key=%#x size=%zu mode=%#o uid=%u gid=%u cuid=%u "
-		    "cgid=%u nattch=%lu atime=%d dtime=%d cpid=%c lpid=%c "
-		    "file=%#o/%u/%ld\n", id, (unsigned)ds.shm_perm.__key,
-		    ds.shm_segsz, ds.shm_perm.mode, ds.shm_perm.uid,
-		    ds.shm_perm.gid, ds.shm_perm.cuid, ds.shm_perm.cgid,
+		    "cgid=%u nattch=%lu atime=%d dtime=%d cpid=%c lpid=%c\n",
+		    id, (unsigned)ds.shm_perm.__key, ds.shm_segsz,
+		    ds.shm_perm.mode, ds.shm_perm.uid, ds.shm_perm.gid,
+		    ds.shm_perm.cuid, ds.shm_perm.cgid,
 		    (unsigned long)ds.shm_nattch, ds.shm_atime != 0,
 		    ds.shm_dtime != 0, role_of(r, ds.shm_cpid),
-		    role_of(r, ds.shm_lpid), st.st_mode & 07777,
-		    (unsigned)st.st_uid, (long)st.st_size);
+		    role_of(r, ds.shm_lpid));
+		if (st.st_nlink && ((st.st_mode & 0707) !=
+				    (ds.shm_perm.mode & 0707) ||
+				    st.st_uid != ds.shm_perm.cuid)) {
+			printf("# segment %d is %#o, but its file is %#o owned "
+			       "by %u\n", id, ds.shm_perm.mode & 0777,
+			       st.st_mode & 07777, (unsigned)st.st_uid);
+			bad++;
+		}
 	}
+	return bad;
 }
 
 int drain_and_verify(const char *tag)
