@@ -48,8 +48,13 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 		struct ushm_slot *s = ushm__slot(h, i);
 		int id = ushm__id(i, s->seq % USHM_SEQ_LIMIT);
 
-		if (s->state == SLOT_FREE)
+		if (s->state == SLOT_FREE) {
+			static const struct ushm_slot zero;
+
+			if (memcmp(s, &zero, sizeof(zero)))
+				violation(ck, "I3: free slot %u is not blank", i);
 			continue;
+		}
 		in_use++;
 		tot += s->pages;
 		if (SEGF_RESERVES(s->flags))
@@ -69,6 +74,9 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 			violation(ck, "I4: id %d: size %llu but %llu pages", id,
 				  (unsigned long long)s->segsz,
 				  (unsigned long long)s->pages);
+		if (s->creator > USHM_THREADS)
+			violation(ck, "I8: id %d: creator %u out of range", id,
+				  s->creator);
 		if (s->mode & ~(uint32_t)(USHM_MODE_PERMS | USHM_MODE_DEST |
 					 USHM_MODE_LOCKED))
 			violation(ck, "I4: id %d: mode %#o has unknown bits",
@@ -169,6 +177,8 @@ static void check_atts(struct ushm_hdr *h, struct checker *ck)
 		if (ushm__task(h, a->task)->state == TASK_FREE)
 			violation(ck, "I7: record %u belongs to task %u, which "
 				  "is free", r, a->task);
+		if (a->pieces == 0)
+			violation(ck, "I7: record %u counts no piece", r);
 		nattch[a->slot] += a->pieces;
 		natt[a->task]++;
 	}
@@ -238,6 +248,27 @@ static void check_atts(struct ushm_hdr *h, struct checker *ck)
 
 static void check_header(struct ushm_hdr *h, struct checker *ck)
 {
+	if (h->magic != USHM_MAGIC || h->version != USHM_LAYOUT_VERSION ||
+	    h->off_slots != USHM_OFF_SLOTS || h->off_keyidx != USHM_OFF_KEYIDX ||
+	    h->off_tasks != USHM_OFF_TASKS || h->off_atts != USHM_OFF_ATTS ||
+	    h->off_threads != USHM_OFF_THREADS ||
+	    h->file_size != USHM_FILE_SIZE || h->nslots != USHM_SLOTS ||
+	    h->nkeyidx != USHM_KEYIDX || h->ntasks != USHM_TASKS ||
+	    h->natts != USHM_ATTS || h->nthreads != USHM_THREADS)
+		violation(ck, "I1: the header's geometry was changed after the "
+			  "registry was made");
+	if (h->thread_hwm > USHM_THREADS)
+		violation(ck, "I8: thread high water mark %u out of range",
+			  h->thread_hwm);
+	for (uint32_t t = 0; t < USHM_THREADS; t++) {
+		struct ushm_thread *k = ushm__thread(h, t);
+
+		if (k->state > THREAD_LIVE)
+			violation(ck, "I8: thread %u has state %u", t, k->state);
+		else if (k->state != THREAD_FREE && t >= h->thread_hwm)
+			violation(ck, "I8: thread %u is in use beyond the high "
+				  "water mark %u", t, h->thread_hwm);
+	}
 	if (h->gen & 1)
 		violation(ck, "I2: the sequence counter is odd with the lock "
 			  "free (a writer died mid-change)");

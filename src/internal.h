@@ -111,26 +111,28 @@ static inline bool ushm__rretry(const struct ushm_hdr *h, uint64_t g)
 void ushm__rcopy(void *dst, const void *src, size_t len);
 
 /* Tables. */
+/* Tables, at the layout's fixed offsets (layout.h: never the header's
+ * copy of them, which others can write). */
 static inline struct ushm_slot *ushm__slot(struct ushm_hdr *h, uint32_t i)
 {
-	return (struct ushm_slot *)((char *)h + h->off_slots) + i;
+	return (struct ushm_slot *)((char *)h + USHM_OFF_SLOTS) + i;
 }
 static inline struct ushm_keyent *ushm__keyidx(struct ushm_hdr *h)
 {
-	return (struct ushm_keyent *)((char *)h + h->off_keyidx);
+	return (struct ushm_keyent *)((char *)h + USHM_OFF_KEYIDX);
 }
 static inline struct ushm_task *ushm__task(struct ushm_hdr *h, uint32_t i)
 {
-	return (struct ushm_task *)((char *)h + h->off_tasks) + i;
+	return (struct ushm_task *)((char *)h + USHM_OFF_TASKS) + i;
 }
 static inline struct ushm_att *ushm__att(struct ushm_hdr *h, uint32_t i)
 {
-	return (struct ushm_att *)((char *)h + h->off_atts) + i;
+	return (struct ushm_att *)((char *)h + USHM_OFF_ATTS) + i;
 }
 static inline struct ushm_thread *ushm__thread(struct ushm_hdr *h,
 					       uint32_t i)
 {
-	return (struct ushm_thread *)((char *)h + h->off_threads) + i;
+	return (struct ushm_thread *)((char *)h + USHM_OFF_THREADS) + i;
 }
 
 /*

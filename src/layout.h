@@ -258,6 +258,24 @@ struct ushm_hdr {
 	struct ushm_intent intent;
 };
 
+/*
+ * The geometry, fixed by the layout version: where each table starts.
+ * The header repeats it (checked at open); the library itself always
+ * uses these constants, never the header's copy, which any user of a
+ * shared namespace could rewrite later.
+ */
+#define USHM_OFF_SLOTS		USHM_PAGE
+#define USHM_OFF_KEYIDX		(USHM_OFF_SLOTS + (uint64_t)USHM_SLOTS * \
+				 sizeof(struct ushm_slot))
+#define USHM_OFF_TASKS		(USHM_OFF_KEYIDX + (uint64_t)USHM_KEYIDX * \
+				 sizeof(struct ushm_keyent))
+#define USHM_OFF_ATTS		(USHM_OFF_TASKS + (uint64_t)USHM_TASKS * \
+				 sizeof(struct ushm_task))
+#define USHM_OFF_THREADS	(USHM_OFF_ATTS + (uint64_t)USHM_ATTS * \
+				 sizeof(struct ushm_att))
+#define USHM_FILE_SIZE		(USHM_OFF_THREADS + (uint64_t)USHM_THREADS * \
+				 sizeof(struct ushm_thread))
+
 _Static_assert(sizeof(struct ushm_slot) == 128, "slot size");
 /* What a lookup by key reads (state .. segsz): one cache line of a
  * 128-byte-aligned slot. */

@@ -63,18 +63,13 @@ static void geometry(struct ushm_hdr *g)
 	g->nkeyidx = USHM_KEYIDX;
 	g->ntasks = USHM_TASKS;
 	g->natts = USHM_ATTS;
-	g->off_slots = USHM_PAGE;
-	g->off_keyidx = g->off_slots + (uint64_t)USHM_SLOTS *
-					   sizeof(struct ushm_slot);
-	g->off_tasks = g->off_keyidx + (uint64_t)USHM_KEYIDX *
-					    sizeof(struct ushm_keyent);
-	g->off_atts = g->off_tasks + (uint64_t)USHM_TASKS *
-					  sizeof(struct ushm_task);
+	g->off_slots = USHM_OFF_SLOTS;
+	g->off_keyidx = USHM_OFF_KEYIDX;
+	g->off_tasks = USHM_OFF_TASKS;
+	g->off_atts = USHM_OFF_ATTS;
 	g->nthreads = USHM_THREADS;
-	g->off_threads = g->off_atts + (uint64_t)USHM_ATTS *
-					    sizeof(struct ushm_att);
-	g->file_size = g->off_threads + (uint64_t)USHM_THREADS *
-					     sizeof(struct ushm_thread);
+	g->off_threads = USHM_OFF_THREADS;
+	g->file_size = USHM_FILE_SIZE;
 }
 
 /* Lock depth of this thread, for USHM_ASSERT_LOCKED. */
@@ -807,6 +802,10 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 					 ushm__id(h->intent.slot, s->seq));
 		memset(&h->intent, 0, sizeof(h->intent));
 		fixed++;
+	} else if (h->intent.op != INTENT_NONE) {
+		/* No operation writes this: damage. */
+		memset(&h->intent, 0, sizeof(h->intent));
+		fixed++;
 	}
 
 	CRASH_POINT("recover.begin");
@@ -893,6 +892,29 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 	}
 
 	if (thorough) {
+		struct ushm_hdr g;
+
+		/* I1: the geometry is the layout's (the library uses its own
+		 * constants; the header's copy is for readers of the file). */
+		geometry(&g);
+		if (memcmp(h, &g, offsetof(struct ushm_hdr, shared))) {
+			memcpy(h, &g, offsetof(struct ushm_hdr, shared));
+			fixed++;
+		}
+		for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+			static const struct ushm_slot zero;
+			struct ushm_slot *s = ushm__slot(h, i);
+
+			if (s->state == SLOT_FREE &&
+			    memcmp(s, &zero, sizeof(zero))) {
+				memset(s, 0, sizeof(*s));
+				fixed++;
+			}
+			if (s->state == SLOT_LIVE && s->creator > USHM_THREADS) {
+				s->creator = 0;
+				fixed++;
+			}
+		}
 		if (h->shmmni > USHM_MAX_SHMMNI) {
 			h->shmmni = USHM_MAX_SHMMNI;
 			fixed++;

@@ -42,7 +42,7 @@ int ushm__att_alloc_locked(struct ushm_ns *ns, uint32_t *out)
 	if (h->att_hwm < USHM_ATTS) {
 		r = h->att_hwm;
 		if (r >= h->att_alloc || h->att_alloc > USHM_ATTS) {
-			off_t off = (off_t)(h->off_atts + (uint64_t)h->att_alloc *
+			off_t off = (off_t)(USHM_OFF_ATTS + (uint64_t)h->att_alloc *
 						       sizeof(struct ushm_att));
 
 			if (ushm__os_fallocate(ns->regfd, off, USHM_ATT_CHUNK *
