@@ -193,29 +193,23 @@ void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
 }
 
 /*
- * Free a dying segment's pages now, even if other processes still hold
- * its file open (fdcache.c): nothing maps it any more (nattch is 0), so
- * nothing can see the difference.  Needs write access to the file; a
- * destroyer without it leaves the pages to go when the last descriptor
- * closes.
+ * A descriptor that can free a dying segment's pages even while other
+ * processes still hold its file open (fdcache.c): nothing maps it any
+ * more (nattch is 0), so nothing can see the difference.  Needs write
+ * access to the file; a destroyer without it leaves the pages to go when
+ * the last descriptor closes.  -1 if there is none.
  */
-static void truncate_locked(struct ushm_ns *ns, const struct ushm_slot *s,
-			    uint32_t idx)
+static int truncate_fd_locked(struct ushm_ns *ns, const struct ushm_slot *s,
+			      uint32_t idx)
 {
 	char name[64];
 	int fd = ushm__fd_cached_rdwr_locked(ns, s, idx);
 
-	if (fd >= 0) {
-		ushm__os_ftruncate(fd, 0);
-		return;
-	}
+	if (fd >= 0)
+		return ushm__os_dup(fd);
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	fd = ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
-			     O_NOFOLLOW | O_NONBLOCK, 0);
-	if (fd >= 0) {
-		ushm__os_ftruncate(fd, 0);
-		ushm__os_close(fd);
-	}
+	return ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
+			       O_NOFOLLOW | O_NONBLOCK, 0);
 }
 
 /* shm_destroy: the id, the key, the file and the accounting go.  0, or a
@@ -224,7 +218,7 @@ int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 {
 	struct ushm_hdr *h = ns->hdr;
 	struct ushm_slot *s = ushm__slot(h, idx);
-	int id = ushm__id(idx, s->seq), r;
+	int id = ushm__id(idx, s->seq), r, tfd;
 
 	USHM_ASSERT_LOCKED(ns);
 	/* R3: leave LIVE in one store, then unlink; recovery finishes a
@@ -235,11 +229,16 @@ int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 	s->state = SLOT_DESTROYING;
 	ushm__wend(h);
 	CRASH_POINT("destroy.marked");
-	if ((s->flags & (SEGF_FILE | SEGF_MAPPED)) == (SEGF_FILE | SEGF_MAPPED))
-		truncate_locked(ns, s, idx);
+	/* A descriptor to free the pages with, taken before the name goes;
+	 * used only once the file is gone, so that a file that cannot be
+	 * removed keeps its contents. */
+	tfd = (s->flags & (SEGF_FILE | SEGF_MAPPED)) == (SEGF_FILE | SEGF_MAPPED)
+		      ? truncate_fd_locked(ns, s, idx) : -1;
 	ushm__fd_drop_locked(ns, idx, s->seq);
 	if ((s->flags & SEGF_FILE) &&
 	    (r = ushm__seg_unlink(ns, s->orig_key, id)) != 0) {
+		if (tfd >= 0)
+			ushm__os_close(tfd);
 		/* The file cannot go (a read-only or damaged file system):
 		 * neither does the segment, which stays as it was; its pages
 		 * are freed already if it was truncated.  A later destroy,
@@ -252,6 +251,10 @@ int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 		ushm__seterr("cannot remove the file of segment %d: %s", id,
 			     strerror(-r));
 		return r;
+	}
+	if (tfd >= 0) {
+		ushm__os_ftruncate(tfd, 0);
+		ushm__os_close(tfd);
 	}
 	ushm__wbegin(h);
 	h->in_use--;
@@ -893,7 +896,7 @@ int ushm_shmdt(const void *shmaddr)
 	uintptr_t addr = (uintptr_t)shmaddr;
 	struct ushm_ns *ns = __atomic_load_n(&ushm__p.ns, __ATOMIC_ACQUIRE);
 	struct ushm_local *taken;
-	size_t n;
+	size_t n, kept = 0;
 	int r;
 
 	if (addr & (USHM_PAGE - 1))
@@ -903,18 +906,35 @@ int ushm_shmdt(const void *shmaddr)
 	if ((r = ushm__lock(ns)) != 0)
 		return fail(r);
 	r = ushm__shmdt_take_locked(ns, addr, &taken, &n);
-	/* The pieces leave our list and are counted as closed at once; the
-	 * unmapping follows without the lock.  In between nothing maps them
-	 * for us any more, so nothing can tell the order from the kernel's
-	 * (munmap, then shm_close). */
-	if (r == 0)
-		ushm__pieces_closed_locked(ns, taken, n);
 	ushm__unlock(ns);
 	if (r)
 		return fail(r);
-	for (size_t i = 0; i < n; i++)
-		ushm__os_munmap((void *)taken[i].start,
-				taken[i].end - taken[i].start);
+	/* Unmapped without the lock, as the kernel's munmap; the pieces
+	 * stay counted until they are closed below. */
+	for (size_t i = 0; i < n; i++) {
+		if (ushm__os_munmap((void *)taken[i].start,
+				    taken[i].end - taken[i].start) == 0) {
+			taken[kept++] = taken[i];
+			continue;
+		}
+		/* Still mapped (whole mappings always go; only a kernel out
+		 * of memory keeps one): still attached, and the caller
+		 * hears of it. */
+		r = -errno;
+		ushm__seterr("cannot unmap %p: %s", (void *)taken[i].start,
+			     strerror(errno));
+		if (ushm__lock(ns) == 0) {
+			ushm__piece_add_locked(taken[i].start, taken[i].end,
+					       taken[i].offset, taken[i].prot,
+					       taken[i].rec, taken[i].slot,
+					       taken[i].seq);
+			ushm__unlock(ns);
+		}
+	}
+	if (kept && ushm__lock(ns) == 0) {
+		ushm__pieces_closed_locked(ns, taken, kept);
+		ushm__unlock(ns);
+	}
 	ushm__shmdt_taken_free(taken);
-	return 0;
+	return r < 0 ? fail(r) : 0;
 }

@@ -234,8 +234,9 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
  * shmdt (ksys_shmdt): the first piece at or above ADDR that started at
  * ADDR - its offset goes, and then every later piece of the same segment
  * that did too and ends within the segment's size from ADDR.  Here they
- * only leave our list, into *OUT (N of them), which the caller closes,
- * unmaps and gives to ushm__shmdt_taken_free().
+ * only leave our list, into *OUT (N of them), which the caller unmaps,
+ * closes (ushm__pieces_closed_locked) and gives to
+ * ushm__shmdt_taken_free().
  */
 static __thread struct ushm_local taken_buf[4];	/* usually enough */
 
