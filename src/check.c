@@ -40,9 +40,7 @@ static void violation(struct checker *ck, const char *fmt, ...)
 
 static void check_slots(struct ushm_hdr *h, struct checker *ck)
 {
-	uint32_t in_use = 0;
-	uint64_t tot = 0, reserved = 0;
-	int32_t max = -1;
+	struct ushm_counts c;
 
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
 		struct ushm_slot *s = ushm__slot(h, i);
@@ -55,11 +53,6 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 				violation(ck, "I3: free slot %u is not blank", i);
 			continue;
 		}
-		in_use++;
-		tot += s->pages;
-		if (SEGF_RESERVES(s->flags))
-			reserved += ushm__seg_maplen(s);
-		max = (int32_t)i;
 		if (s->state != SLOT_LIVE) {
 			violation(ck, "I3: slot %u is in state %u with the lock "
 				  "free (half-made or half-destroyed)", i,
@@ -99,15 +92,17 @@ static void check_slots(struct ushm_hdr *h, struct checker *ck)
 					  "slot %d", id, (unsigned)s->key, f);
 		}
 	}
-	if (reserved != h->reserved)
+	ushm__count_slots(h, &c);
+	if (c.reserved != h->reserved)
 		violation(ck, "I6: %llu bytes reserved, the slots say %llu",
 			  (unsigned long long)h->reserved,
-			  (unsigned long long)reserved);
-	if (in_use != h->in_use || tot != h->shm_tot || max != h->max_idx)
+			  (unsigned long long)c.reserved);
+	if (c.in_use != h->in_use || c.shm_tot != h->shm_tot ||
+	    c.max_idx != h->max_idx)
 		violation(ck, "I6: counters say %u segments, %llu pages, highest "
 			  "index %d; the slots say %u, %llu, %d", h->in_use,
-			  (unsigned long long)h->shm_tot, h->max_idx, in_use,
-			  (unsigned long long)tot, max);
+			  (unsigned long long)h->shm_tot, h->max_idx, c.in_use,
+			  (unsigned long long)c.shm_tot, c.max_idx);
 }
 
 static void check_keyidx(struct ushm_hdr *h, struct checker *ck)
@@ -407,14 +402,9 @@ int ushm__check_locked(struct ushm_ns *ns,
 int ushm_check(void (*report)(void *ctx, const char *line), void *ctx)
 {
 	int err = 0, n;
-	struct ushm_ns *ns = ushm__ns(&err);
+	struct ushm_ns *ns = ushm__ns_locked(&err);
 
-	ushm__clearerr();
 	if (!ns) {
-		errno = -err;
-		return -1;
-	}
-	if ((err = ushm__lock(ns)) != 0) {
 		errno = -err;
 		return -1;
 	}

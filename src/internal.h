@@ -75,6 +75,9 @@ extern struct ushm_proc ushm__p;
 /* The namespace in use, opening the default one on first use.  Returns
  * NULL with *err set (negative errno) if it cannot be used. */
 struct ushm_ns *ushm__ns(int *err);
+/* The same, locked (for the public calls that need the lock at once);
+ * clears this thread's error message first. */
+struct ushm_ns *ushm__ns_locked(int *err);
 int ushm__ns_open(const char *path, int create_mode, struct ushm_ns **out);
 void ushm__ns_close(struct ushm_ns *ns);
 int ushm__registry_open(struct ushm_ns *ns);
@@ -178,6 +181,13 @@ void ushm__key_remove_locked(struct ushm_ns *ns, int32_t key, uint32_t idx);
 void ushm__key_rebuild_locked(struct ushm_ns *ns);
 
 /* Derived counters and lists, recomputed from primary data. */
+struct ushm_counts {
+	uint32_t in_use;
+	int32_t max_idx;
+	uint64_t shm_tot;	/* pages */
+	uint64_t reserved;	/* bytes */
+};
+void ushm__count_slots(struct ushm_hdr *h, struct ushm_counts *c);
 void ushm__recount_locked(struct ushm_ns *ns);
 
 /* Repair after a dead lock owner or for `ushm repair`; returns the number

@@ -200,6 +200,18 @@ struct ushm_ns *ushm__ns(int *err)
 	return ns;
 }
 
+struct ushm_ns *ushm__ns_locked(int *err)
+{
+	struct ushm_ns *ns;
+
+	ushm__clearerr();
+	if (!(ns = ushm__ns(err)))
+		return NULL;
+	if ((*err = ushm__lock(ns)) != 0)
+		return NULL;
+	return ns;
+}
+
 int ushm_namespace_set(const char *dir)
 {
 	char path[PATH_MAX];

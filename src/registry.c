@@ -637,29 +637,34 @@ void ushm__key_rebuild_locked(struct ushm_ns *ns)
 
 /* ---- derived data ---- */
 
-void ushm__recount_locked(struct ushm_ns *ns)
+void ushm__count_slots(struct ushm_hdr *h, struct ushm_counts *c)
 {
-	struct ushm_hdr *h = ns->hdr;
-	uint32_t in_use = 0;
-	uint64_t tot = 0, reserved = 0;
-	int32_t max = -1;
-
-	USHM_ASSERT_LOCKED(ns);
+	memset(c, 0, sizeof(*c));
+	c->max_idx = -1;
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
 		struct ushm_slot *s = ushm__slot(h, i);
 
 		if (s->state == SLOT_FREE)
 			continue;
-		in_use++;
-		tot += s->pages;
+		c->in_use++;
+		c->shm_tot += s->pages;
 		if (SEGF_RESERVES(s->flags))
-			reserved += ushm__seg_maplen(s);
-		max = (int32_t)i;
+			c->reserved += ushm__seg_maplen(s);
+		c->max_idx = (int32_t)i;
 	}
-	h->in_use = in_use;
-	h->shm_tot = tot;
-	h->reserved = reserved;
-	h->max_idx = max;
+}
+
+void ushm__recount_locked(struct ushm_ns *ns)
+{
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_counts c;
+
+	USHM_ASSERT_LOCKED(ns);
+	ushm__count_slots(h, &c);
+	h->in_use = c.in_use;
+	h->shm_tot = c.shm_tot;
+	h->reserved = c.reserved;
+	h->max_idx = c.max_idx;
 }
 
 /* Rebuild the slot attachment lists, nattch and task natt from the

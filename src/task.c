@@ -213,14 +213,9 @@ bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
 int ushm_reap(void)
 {
 	int err = 0, n;
-	struct ushm_ns *ns = ushm__ns(&err);
+	struct ushm_ns *ns = ushm__ns_locked(&err);
 
-	ushm__clearerr();
 	if (!ns) {
-		errno = -err;
-		return -1;
-	}
-	if ((err = ushm__lock(ns)) != 0) {
 		errno = -err;
 		return -1;
 	}
