@@ -216,6 +216,10 @@ static int lock_locked(struct ushm_ns *ns, int shmid, int cmd)
 	struct rlimit rl;
 
 	USHM_ASSERT_LOCKED(ns);
+	/* The locked total counts segments that dead processes' exits
+	 * would have destroyed: reap first (it may destroy this one). */
+	if (cmd == SHM_LOCK)
+		ushm__reap_all_locked(ns);
 	if (!(s = lookup_locked(ns, shmid)))
 		return -EINVAL;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
@@ -240,16 +244,17 @@ static int lock_locked(struct ushm_ns *ns, int shmid, int cmd)
 	if (s->mode & USHM_MODE_LOCKED)
 		return 0;		/* charged once (5.34) */
 	/* user_shm_lock: the real user's locked total against the limit. */
-	ushm__reap_all_locked(ns);
 	if (rl.rlim_cur != RLIM_INFINITY &&
 	    locked_pages_locked(h, c->ruid) + s->pages >
 		    rl.rlim_cur / USHM_PAGE &&
 	    !ushm__capable(CAP_IPC_LOCK))
 		return -ENOMEM;
+	/* Whom to charge first: a crash between the two stores leaves the
+	 * segment unlocked, never locked and charged to someone else. */
 	ushm__wbegin(h);
-	s->mode |= USHM_MODE_LOCKED;
-	CRASH_POINT("lock.marked");
 	s->lock_uid = c->ruid;
+	CRASH_POINT("lock.marked");
+	s->mode |= USHM_MODE_LOCKED;
 	ushm__wend(h);
 	return 0;
 }

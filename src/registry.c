@@ -816,11 +816,19 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 	CRASH_POINT("recover.begin");
 	/* R2, R3: undo half-made segments, finish half-destroyed ones. */
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
+		static const struct ushm_slot zero;
 		struct ushm_slot *s = ushm__slot(h, i);
 		bool bad = false;
 
-		if (s->state == SLOT_FREE)
+		if (s->state == SLOT_FREE) {
+			/* A creation that died before its slot was CREATING
+			 * leaves fields in a free slot: blank it (I3). */
+			if (memcmp(s, &zero, sizeof(zero))) {
+				memset(s, 0, sizeof(*s));
+				fixed++;
+			}
 			continue;
+		}
 		if (s->state == SLOT_LIVE) {
 			if (thorough && (s->seq >= USHM_SEQ_LIMIT ||
 					 s->segsz == 0)) {
@@ -907,14 +915,8 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 			fixed++;
 		}
 		for (uint32_t i = 0; i < USHM_SLOTS; i++) {
-			static const struct ushm_slot zero;
 			struct ushm_slot *s = ushm__slot(h, i);
 
-			if (s->state == SLOT_FREE &&
-			    memcmp(s, &zero, sizeof(zero))) {
-				memset(s, 0, sizeof(*s));
-				fixed++;
-			}
 			if (s->state == SLOT_LIVE && s->creator > USHM_THREADS) {
 				s->creator = 0;
 				fixed++;

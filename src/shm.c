@@ -801,6 +801,20 @@ static void *shmat_map(struct attach *at, int *err)
 	return p;
 }
 
+/* Whether the count shmat_begin_locked took is still ours and its
+ * segment still the same. */
+static bool pin_held_locked(struct ushm_ns *ns, const struct attach *at)
+{
+	struct ushm_hdr *h = ns->hdr;
+	const struct ushm_att *a = ushm__att(h, at->rec);
+	const struct ushm_slot *s = ushm__slot(h, at->idx);
+
+	return a->state == ATT_LIVE && (a->shmflg & ATT_PENDING) &&
+	       (int32_t)a->task == ushm__p.task && a->slot == at->idx &&
+	       a->seq == at->seq && s->state == SLOT_LIVE &&
+	       s->seq == at->seq;
+}
+
 /* Back under the lock: account for the mapping (shm_open: atime, lpid),
  * or take back the count of a failed one. */
 static void *shmat_end_locked(struct ushm_ns *ns, struct attach *at, void *p,
@@ -813,6 +827,15 @@ static void *shmat_end_locked(struct ushm_ns *ns, struct attach *at, void *p,
 	USHM_ASSERT_LOCKED(ns);
 	ushm__fd_put_locked(ns, at->ent, at->fd);
 	CRASH_POINT("attach.mapped");
+	if (!pin_held_locked(ns, at)) {
+		/* While we mapped, a repair took our count away (it found
+		 * the registry damaged): the segment may be gone.  The
+		 * kernel's answer to an object destroyed under a shmat. */
+		if (p != MAP_FAILED)
+			ushm__os_munmap(p, at->maplen);
+		*err = -EIDRM;
+		return MAP_FAILED;
+	}
 	if (p == MAP_FAILED) {
 		ushm__att_unpin_locked(ns, at->rec);
 		return MAP_FAILED;
