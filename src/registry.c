@@ -724,6 +724,15 @@ drop:
 	}
 	h->att_hwm = hwm;
 	h->att_hint = 0;
+	/* Records in use sit on pages that were written, so allocated: a
+	 * damaged count of allocated records is raised to cover them. */
+	if (h->att_alloc < hwm) {
+		h->att_alloc = (hwm + USHM_ATT_CHUNK - 1) / USHM_ATT_CHUNK *
+			       USHM_ATT_CHUNK;
+		if (h->att_alloc > USHM_ATTS)
+			h->att_alloc = USHM_ATTS;
+		dropped++;
+	}
 	return dropped;
 }
 
