@@ -160,7 +160,7 @@ fuzz-toolchain:
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do echo "# $$f"; mkdir -p build/fuzz/corpus-$${f##*/}; \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-300} build/fuzz/corpus-$${f##*/} || exit 1; done
+	  $$f -max_total_time=$${FUZZ_SECONDS:-300} -artifact_prefix=build/fuzz/ build/fuzz/corpus-$${f##*/} || exit 1; done
 
 demo: all
 	examples/demo.sh $(B)
