@@ -216,6 +216,7 @@ cleanup:
 		;			/* orphans: we are their subreaper */
 	run->problems += drain_and_verify("cleanup");
 	rm_tree(dir);
+	free(dir);
 	run->dir[0] = '\0';
 	run->finished = 1;
 	fflush(NULL);

@@ -518,5 +518,6 @@ int cmd_torture(int argc, char **argv)
 	       (unsigned long long)ushm__p.ns->hdr->recoveries, violations);
 	printf("%d passed, %d failed\n", violations ? 0 : 1, violations ? 1 : 0);
 	rm_tree(dir);
+	free(dir);
 	return violations ? 1 : 0;
 }

@@ -121,6 +121,7 @@ int cmd_waiters(int argc, char **argv)
 		kill_all(pid);
 	}
 	rm_tree(dir);
+	free(dir);
 	printf("# %d rounds, %ld kills, %.1f s\n", round, kills,
 	       now_s() - t0);
 	printf("%s 1 - no waiter left asleep on a free registry lock\n",

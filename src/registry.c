@@ -413,11 +413,29 @@ static pid_t lock_owner(struct ushm_ns *ns)
 	return (pid_t)(v & FUTEX_TID_MASK);
 }
 
+/* Wait for the lock for LOCK_WAIT_NS at most. */
+#define LOCK_WAIT_NS	200000000L
+static int lock_for_a_while(struct ushm_ns *ns)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += LOCK_WAIT_NS;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_nsec -= 1000000000L;
+		t.tv_sec++;
+	}
+	return pthread_mutex_timedlock(&ns->hdr->lock, &t);
+}
+
 /*
- * The lock is busy: wait for it, a second at a time.  An owner that dies
+ * The lock is busy: wait for it, 200 ms at a time.  A robust
+ * process-shared mutex can lose a wakeup when a waiter is killed as it is
+ * woken (docs/INVARIANTS.md, finding 6): a bounded wait turns that hang
+ * into a short delay.  An owner that dies
  * is the kernel's business (the next locker gets EOWNERDEAD); but a
  * damaged or hostile registry can name an owner that never existed, and
- * nobody would ever wake us.  So after each second without the lock, the
+ * nobody would ever wake us.  So after each wait without the lock, the
  * owner must still exist; twice in a row not: the lock is unusable.
  */
 static int lock_slow(struct ushm_ns *ns)
@@ -429,12 +447,8 @@ static int lock_slow(struct ushm_ns *ns)
 	if (owner && owner == ns->bad_owner && !ushm__os_tid_exists(owner))
 		missing = 1;
 	for (;;) {
-		struct timespec t;
-
 		if (!missing) {
-			clock_gettime(CLOCK_REALTIME, &t);
-			t.tv_sec += 1;
-			r = pthread_mutex_timedlock(&ns->hdr->lock, &t);
+			r = lock_for_a_while(ns);
 			if (r != ETIMEDOUT)
 				return r;
 		}
@@ -452,10 +466,8 @@ static int lock_slow(struct ushm_ns *ns)
 			missing = 0;
 		}
 		if (missing) {
-			/* Give a real owner, slow to be seen, a second. */
-			clock_gettime(CLOCK_REALTIME, &t);
-			t.tv_sec += 1;
-			r = pthread_mutex_timedlock(&ns->hdr->lock, &t);
+			/* Give a real owner, slow to be seen, a while. */
+			r = lock_for_a_while(ns);
 			if (r != ETIMEDOUT)
 				return r;
 		}
