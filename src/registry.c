@@ -502,7 +502,7 @@ int ushm__lock(struct ushm_ns *ns)
 
 /*
  * For `ushm repair`: a lock whose owner does not exist (lock_slow found
- * it so, twice, a second apart) protects nobody inside; make a new one
+ * it so, twice, a wait apart) protects nobody inside; make a new one
  * and take it.  0 or -EUCLEAN.
  */
 int ushm__lock_reset(struct ushm_ns *ns)
