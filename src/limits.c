@@ -31,22 +31,32 @@ static int lim_find(const char *name)
 	return -1;
 }
 
-int ushm_limit_get(const char *name, char *buf, size_t len)
+/* The namespace, and in *L the limit NAME names; NULL with errno (and a
+ * message for an unknown name) otherwise. */
+static struct ushm_ns *limit_ns(const char *name, int *l)
 {
-	int err = 0, l = lim_find(name), n = 0;
 	struct ushm_ns *ns;
-	struct ushm_hdr *h;
+	int err = 0;
 
 	ushm__clearerr();
-	if (l < 0) {
+	if ((*l = lim_find(name)) < 0) {
 		ushm__seterr("no limit named %s", name ? name : "(null)");
 		errno = ENOENT;
-		return -1;
+		return NULL;
 	}
-	if (!(ns = ushm__ns(&err))) {
+	if (!(ns = ushm__ns(&err)))
 		errno = -err;
+	return ns;
+}
+
+int ushm_limit_get(const char *name, char *buf, size_t len)
+{
+	struct ushm_ns *ns;
+	struct ushm_hdr *h;
+	int l, n = 0;
+
+	if (!(ns = limit_ns(name, &l)))
 		return -1;
-	}
 	h = ns->hdr;
 	switch (l) {
 	case L_SHMMAX:
@@ -117,39 +127,26 @@ static int may_set(const struct ushm_ns *ns, int l)
 
 int ushm_limit_may_set(const char *name)
 {
-	int err = 0, l = lim_find(name);
 	struct ushm_ns *ns;
+	int l, r;
 
-	ushm__clearerr();
-	if (l < 0) {
-		ushm__seterr("no limit named %s", name ? name : "(null)");
-		return errno = ENOENT, -1;
-	}
-	if (!(ns = ushm__ns(&err)))
-		return errno = -err, -1;
-	if ((err = may_set(ns, l)) != 0)
-		return errno = -err, -1;
+	if (!(ns = limit_ns(name, &l)))
+		return -1;
+	if ((r = may_set(ns, l)) != 0)
+		return errno = -r, -1;
 	return 0;
 }
 
 int ushm_limit_set(const char *name, const char *text)
 {
-	int err = 0, l = lim_find(name), r = 0;
 	unsigned long long v;
 	struct ushm_ns *ns;
 	struct ushm_hdr *h;
+	int l, r;
 	bool neg;
 
-	ushm__clearerr();
-	if (l < 0) {
-		ushm__seterr("no limit named %s", name ? name : "(null)");
-		errno = ENOENT;
+	if (!(ns = limit_ns(name, &l)))
 		return -1;
-	}
-	if (!(ns = ushm__ns(&err))) {
-		errno = -err;
-		return -1;
-	}
 	if ((r = may_set(ns, l)) != 0)
 		return errno = -r, -1;
 	if (!text || parse(text, &neg, &v))
