@@ -135,7 +135,7 @@ bench: $(B)/ushm-bench
 CRASH_SRC := $(wildcard crash/*.c)
 # --wrap: every CRASH_POINT() goes through crash/log.c first, which notes
 # the point's name in memory the supervisor shares, so reports name it.
-$(B)/ushm-crash: $(CRASH_SRC) $(wildcard crash/*.h) $(LIB_SRC) $(wildcard src/*.h)
+$(B)/ushm-crash: $(CRASH_SRC) $(wildcard crash/*.h) tests/rmtree.h $(LIB_SRC) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -DUSHM_CRASHTEST -Iinclude -Isrc -Wl,--wrap=ushm__crash_point -o $@ $(CRASH_SRC) $(LIB_SRC) $(LIBS)
 
@@ -151,7 +151,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_COV ?= -fno-sanitize-coverage=trace-cmp
 # fuzz-toolchain installs clang and libFuzzer with apt-get if they are
 # missing (idempotent; tests/sh/lib/fuzz_toolchain.sh).
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h) | fuzz-toolchain
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h) tests/rmtree.h | fuzz-toolchain
 	@mkdir -p $(@D)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_COV) -Iinclude -Isrc -o $@ $< $(LIB_SRC) $(LIBS)
 

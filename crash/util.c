@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "../tests/rmtree.h"
 
 void die(const char *fmt, ...)
 {
@@ -56,30 +57,9 @@ char *ns_make(const char *prefix)
 	return path;
 }
 
-static void rm_at(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				rm_at(fd, e->d_name);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(dirfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dirfd, name, 0);
-	}
-}
-
 void rm_tree(const char *path)
 {
-	rm_at(AT_FDCWD, path);
+	rmtree_at(AT_FDCWD, path);
 }
 
 double now_s(void)

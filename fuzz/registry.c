@@ -45,6 +45,7 @@
 
 #include "internal.h"
 #include "ushm.h"
+#include "../tests/rmtree.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,31 +58,10 @@ static size_t att_dirty;	/* records to restore: template + patched */
 static struct ushm_ns fns;
 static int strict, geometry;
 
-static void rm_at(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				rm_at(fd, e->d_name);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(dirfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dirfd, name, 0);
-	}
-}
-
 static void cleanup(void)
 {
 	if (tmpdir[0])
-		rm_at(AT_FDCWD, tmpdir);
+		rmtree_at(AT_FDCWD, tmpdir);
 }
 
 static void die(const char *what)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ushm.h"
+#include "rmtree.h"
 
 static struct test_case *tests;
 static int ntests;
@@ -110,29 +111,6 @@ void test_become_nobody(void)
 			  strerror(errno));
 }
 
-/* rm -rf, without following symlinks or leaving the tree. */
-static void remove_tree(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				remove_tree(fd, e->d_name);
-		}
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(dirfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dirfd, name, 0);
-	}
-}
-
 static double now(void)
 {
 	struct timespec t;
@@ -170,7 +148,7 @@ static int run_one(struct test_case *tc, int n)
 	kill(-pid, SIGKILL);	/* whatever the test left running */
 	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
 		;
-	remove_tree(AT_FDCWD, scratch);
+	rmtree_at(AT_FDCWD, scratch);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		printf("ok %d - %s (%.2fs)\n", n, tc->name, now() - t0);
@@ -205,7 +183,7 @@ int main(int argc, char **argv)
 					 (int)getpid());
 				mkdir(scratch, 0755);
 				tc->fn();
-				remove_tree(AT_FDCWD, scratch);
+				rmtree_at(AT_FDCWD, scratch);
 				printf("ok - %s\n", tc->name);
 				return 0;
 			}

@@ -37,6 +37,7 @@
 
 #include "internal.h"
 #include "ushm.h"
+#include "rmtree.h"
 
 #define PG		4096
 #define FK1		0x6a000001
@@ -767,30 +768,9 @@ static int debris(const char *dir)
 	return n;
 }
 
-static void rm_at(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				rm_at(fd, e->d_name);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(dirfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dirfd, name, 0);
-	}
-}
-
 static void rm_rf(const char *path)
 {
-	rm_at(AT_FDCWD, path);
+	rmtree_at(AT_FDCWD, path);
 }
 
 static int namespace_faults(int shared, bool existing)
