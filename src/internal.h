@@ -260,8 +260,6 @@ bool ushm__owner_alive(const pthread_mutex_t *m);
 int ushm__init_robust(pthread_mutex_t *m);
 int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 				 uint32_t *gen);
-bool ushm__creator_alive_locked(struct ushm_ns *ns,
-				const struct ushm_slot *s);
 bool ushm__creator_alive(struct ushm_ns *ns, const struct ushm_slot *s);
 int ushm__orphans_locked(struct ushm_ns *ns, int32_t only);
 void ushm__thread_fork_child(void);

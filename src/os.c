@@ -24,7 +24,7 @@ static const char *const call_names[OS_NCALLS] = {
 	[OS_FCHOWN] = "fchown", [OS_MMAP] = "mmap", [OS_MUNMAP] = "munmap",
 	[OS_MKDIRAT] = "mkdirat", [OS_UNLINKAT] = "unlinkat",
 	[OS_LINKAT] = "linkat", [OS_LOCK] = "lock", [OS_FSTATFS] = "fstatfs",
-	[OS_MREMAP] = "mremap", [OS_MPROTECT] = "mprotect", [OS_COPY] = "copy",
+	[OS_COPY] = "copy",
 	[OS_XATTR] = "xattr", [OS_READ] = "read", [OS_DUP] = "dup",
 };
 
@@ -159,12 +159,6 @@ int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode)
 	return fchmodat(dirfd, path, mode, 0);
 }
 
-int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid)
-{
-	FAULT(OS_FCHOWN, -1);
-	return fchownat(dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
-}
-
 int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
 		       size_t len)
 {
@@ -192,20 +186,6 @@ int ushm__os_munmap(void *addr, size_t len)
 {
 	FAULT(OS_MUNMAP, -1);
 	return (int)syscall(SYS_munmap, addr, len);
-}
-
-int ushm__os_mprotect(void *addr, size_t len, int prot)
-{
-	FAULT(OS_MPROTECT, -1);
-	return (int)syscall(SYS_mprotect, addr, len, prot);
-}
-
-void *ushm__os_mremap(void *old, size_t old_len, size_t new_len, int flags,
-		      void *new_addr)
-{
-	FAULT(OS_MREMAP, MAP_FAILED);
-	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
-			       new_addr);
 }
 
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode)
@@ -272,13 +252,6 @@ int ushm__os_lock_byte(int fd, off_t byte)
 	struct flock fl;
 
 	return ofd_lock(fd, F_OFD_SETLK, F_WRLCK, byte, &fl);
-}
-
-int ushm__os_unlock_byte(int fd, off_t byte)
-{
-	struct flock fl;
-
-	return ofd_lock(fd, F_OFD_SETLK, F_UNLCK, byte, &fl);
 }
 
 int ushm__os_byte_locked(int fd, off_t byte)

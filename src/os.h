@@ -21,7 +21,7 @@
 enum ushm_os_call {
 	OS_OPENAT, OS_CLOSE, OS_FSTAT, OS_FSTATAT, OS_FTRUNCATE, OS_FALLOCATE,
 	OS_FCHMOD, OS_FCHOWN, OS_MMAP, OS_MUNMAP, OS_MKDIRAT, OS_UNLINKAT,
-	OS_LINKAT, OS_LOCK, OS_FSTATFS, OS_MREMAP, OS_MPROTECT, OS_COPY,
+	OS_LINKAT, OS_LOCK, OS_FSTATFS, OS_COPY,
 	OS_XATTR, OS_READ, OS_DUP,
 	OS_NCALLS
 };
@@ -35,16 +35,12 @@ int ushm__os_fallocate(int fd, off_t off, off_t len);
 int ushm__os_fchmod(int fd, mode_t mode);
 int ushm__os_fchown(int fd, uid_t uid, gid_t gid);
 int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode);
-int ushm__os_fchownat(int dirfd, const char *path, uid_t uid, gid_t gid);
 int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
 		       size_t len);
 int ushm__os_lremovexattr(const char *path, const char *name);
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off);
 int ushm__os_munmap(void *addr, size_t len);
-int ushm__os_mprotect(void *addr, size_t len, int prot);
-void *ushm__os_mremap(void *old, size_t old_len, size_t new_len, int flags,
-		      void *new_addr);
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode);
 int ushm__os_unlinkat(int dirfd, const char *path, int flags);
 int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
@@ -53,10 +49,9 @@ int ushm__os_fstatfs(int fd, struct statfs *st);
 ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off);
 int ushm__os_dup(int fd);
 
-/* OFD locks on one byte: set (F_WRLCK, non-blocking), release, or test
+/* OFD locks on one byte: set (F_WRLCK, non-blocking), or test
  * whether another open file description holds it (1 held, 0 free). */
 int ushm__os_lock_byte(int fd, off_t byte);
-int ushm__os_unlock_byte(int fd, off_t byte);
 int ushm__os_byte_locked(int fd, off_t byte);
 
 /* Whether a thread with this id exists (in our pid namespace). */

@@ -53,12 +53,6 @@ bool ushm__creator_alive(struct ushm_ns *ns, const struct ushm_slot *s)
 	return ushm__owner_alive(&t->live);
 }
 
-bool ushm__creator_alive_locked(struct ushm_ns *ns, const struct ushm_slot *s)
-{
-	USHM_ASSERT_LOCKED(ns);
-	return ushm__creator_alive(ns, s);
-}
-
 int ushm__init_robust(pthread_mutex_t *m)
 {
 	pthread_mutexattr_t a;

@@ -490,7 +490,7 @@ static const int *injected(enum ushm_os_call c)
 	case OS_FALLOCATE: return e_falloc;
 	case OS_FCHMOD: case OS_FCHOWN: return e_perm;
 	case OS_MMAP: return e_mmap;
-	case OS_MUNMAP: case OS_MREMAP: case OS_MPROTECT: return e_nomem;
+	case OS_MUNMAP: return e_nomem;
 	case OS_MKDIRAT: return e_mkdir;
 	case OS_UNLINKAT: return e_unlink;
 	case OS_LINKAT: return e_link;
