@@ -230,24 +230,19 @@ static void print_stuck(pid_t pid)
 	       (void *)&ushm__p.ns->hdr->lock, (void *)&ushm__p.init_lock);
 }
 
-/* The registry lock's futex word: owner tid and flags (glibc keeps the
- * kernel's robust futex protocol there). */
+/* The thread holding the registry lock, as it said itself (lock_tid). */
 static void print_lock_owner(void)
 {
-	unsigned v = __atomic_load_n(
-		(unsigned *)&ushm__p.ns->hdr->lock.__data.__lock,
-		__ATOMIC_RELAXED);
-	unsigned tid = v & 0x3fffffff;
+	int tid = __atomic_load_n(&ushm__p.ns->hdr->lock_tid,
+				  __ATOMIC_RELAXED);
 	char path[64];
 
-	printf("# registry lock word %#x: owner tid %u%s%s\n", v, tid,
-	       v & 0x40000000 ? ", owner died" : "",
-	       v & 0x80000000 ? ", waiters" : "");
-	if (!tid)
+	printf("# registry lock held by thread %d\n", tid);
+	if (tid <= 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	if (access(path, F_OK) != 0) {
-		printf("#   owner %u does not exist\n", tid);
+		printf("#   owner %d does not exist\n", tid);
 		return;
 	}
 	print_file("owner", path);

@@ -113,10 +113,9 @@ int cmd_waiters(int argc, char **argv)
 				continue;
 			hung++;
 			printf("# round %d: process %d still waits for the "
-			       "registry lock after 2 s; lock word %#x\n",
+			       "registry lock after 2 s; held by thread %d\n",
 			       round, (int)pid[i],
-			       *(unsigned *)&ushm__p.ns->hdr->lock.__data
-						.__lock);
+			       ushm__p.ns->hdr->lock_tid);
 		}
 		kill_all(pid);
 	}

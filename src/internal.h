@@ -35,7 +35,9 @@ struct ushm_ns {
 	size_t maplen;
 	uid_t owner;		/* the directory's owner */
 	bool shared;		/* sticky, for several users */
-	pid_t bad_owner;	/* a lock owner found not to exist (registry.c) */
+	bool bad_lock;		/* the registry lock was found held by a
+				 * thread that does not exist (registry.c) */
+	pid_t bad_owner;	/* which (hdr->lock_tid then) */
 };
 
 /*
@@ -256,7 +258,8 @@ void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t);
 void ushm__lock_forget(void);
 
 /* ---- creating threads (thread.c) ---- */
-bool ushm__owner_alive(const pthread_mutex_t *m);
+bool ushm__owner_alive(pthread_mutex_t *m);
+bool ushm__live_fast(const pthread_mutex_t *m);
 int ushm__init_robust(pthread_mutex_t *m);
 int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 				 uint32_t *gen);

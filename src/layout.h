@@ -228,7 +228,11 @@ struct ushm_hdr {
 	uint32_t shmmni;
 	int32_t rmid_forced;
 	int32_t next_id;	/* -1: use the cyclic allocator */
-	uint32_t pad1;
+	/* The thread holding `lock`: written by it right after it takes the
+	 * lock, cleared right before it lets go (registry.c).  Only for
+	 * telling an owner that does not exist from a slow one; the lock
+	 * itself never reads it. */
+	int32_t lock_tid;
 
 	/* Derived counters: recomputed from the slots by recovery. */
 	uint32_t in_use;	/* slots not FREE */

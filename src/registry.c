@@ -40,7 +40,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <stdio.h>
 #include <string.h>
@@ -404,13 +404,34 @@ out:
 
 /* ---- the lock ---- */
 
-/* The owner thread of the registry lock, from its futex word. */
+/*
+ * The thread holding the registry lock, as it said itself (hdr->lock_tid:
+ * the mutex's own word is the C library's business, never read here).
+ * 0 while the lock is free, and for the instant between a thread taking
+ * it and saying so.
+ */
 static pid_t lock_owner(struct ushm_ns *ns)
 {
-	unsigned v = __atomic_load_n((unsigned *)&ns->hdr->lock.__data.__lock,
-				     __ATOMIC_RELAXED);
+	return __atomic_load_n(&ns->hdr->lock_tid, __ATOMIC_RELAXED);
+}
 
-	return (pid_t)(v & FUTEX_TID_MASK);
+/* Whether OWNER, read while the lock was found held, cannot be the thread
+ * inside: none named (a held lock whose holder never said who it is, a
+ * wait after it was taken), or one that does not exist. */
+static bool owner_missing(pid_t owner)
+{
+	return owner <= 0 || !ushm__os_tid_exists(owner);
+}
+
+static __thread pid_t my_tid;
+
+/* This thread took the lock: say so, for lock_owner(). */
+static void lock_taken(struct ushm_ns *ns)
+{
+	if (!my_tid)
+		my_tid = (pid_t)syscall(SYS_gettid);
+	lock_depth++;
+	__atomic_store_n(&ns->hdr->lock_tid, my_tid, __ATOMIC_RELAXED);
 }
 
 /* Wait for the lock for LOCK_WAIT_NS at most. */
@@ -444,7 +465,7 @@ static int lock_slow(struct ushm_ns *ns)
 	pid_t owner = lock_owner(ns);
 
 	/* Already found missing by an earlier call: do not wait again. */
-	if (owner && owner == ns->bad_owner && !ushm__os_tid_exists(owner))
+	if (ns->bad_lock && owner == ns->bad_owner && owner_missing(owner))
 		missing = 1;
 	for (;;) {
 		if (!missing) {
@@ -453,13 +474,23 @@ static int lock_slow(struct ushm_ns *ns)
 				return r;
 		}
 		owner = lock_owner(ns);
-		if (owner && !ushm__os_tid_exists(owner)) {
+		if (owner_missing(owner)) {
 			if (++missing >= 2) {
+				ns->bad_lock = true;
 				ns->bad_owner = owner;
-				ushm__seterr("the registry lock of %s is held "
-					     "by thread %d, which does not "
-					     "exist; `ushm repair` can reset "
-					     "it", ns->path, (int)owner);
+				if (owner > 0)
+					ushm__seterr("the registry lock of %s "
+						     "is held by thread %d, "
+						     "which does not exist; "
+						     "`ushm repair` can reset "
+						     "it", ns->path,
+						     (int)owner);
+				else
+					ushm__seterr("the registry lock of %s "
+						     "is held by no known "
+						     "thread; `ushm repair` "
+						     "can reset it",
+						     ns->path);
 				return ESRCH;
 			}
 		} else {
@@ -484,7 +515,7 @@ int ushm__lock(struct ushm_ns *ns)
 		return -EUCLEAN;	/* lock_slow said why */
 	if (r == EOWNERDEAD) {
 		/* The previous owner died inside a critical section. */
-		lock_depth++;
+		lock_taken(ns);
 		ushm__recover_locked(ns, false);
 		ns->hdr->recoveries++;
 		pthread_mutex_consistent(&ns->hdr->lock);
@@ -496,7 +527,7 @@ int ushm__lock(struct ushm_ns *ns)
 			     strerror(r));
 		return -EUCLEAN;
 	}
-	lock_depth++;
+	lock_taken(ns);
 	return 0;
 }
 
@@ -507,11 +538,13 @@ int ushm__lock(struct ushm_ns *ns)
  */
 int ushm__lock_reset(struct ushm_ns *ns)
 {
-	if (!ns->bad_owner || lock_owner(ns) != ns->bad_owner ||
-	    ushm__os_tid_exists(ns->bad_owner))
+	if (!ns->bad_lock || lock_owner(ns) != ns->bad_owner ||
+	    !owner_missing(ns->bad_owner))
 		return -EUCLEAN;
 	if (init_mutex(&ns->hdr->lock) != 0)
 		return -EUCLEAN;
+	ns->hdr->lock_tid = 0;
+	ns->bad_lock = false;
 	ns->bad_owner = 0;
 	ushm__clearerr();
 	return ushm__lock(ns);
@@ -528,11 +561,13 @@ void ushm__test_lock_depth(int delta)
 void ushm__lock_forget(void)
 {
 	lock_depth = 0;
+	my_tid = 0;	/* the parent's thread's, copied */
 }
 
 void ushm__unlock(struct ushm_ns *ns)
 {
 	lock_depth--;
+	__atomic_store_n(&ns->hdr->lock_tid, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ns->hdr->lock);
 }
 

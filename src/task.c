@@ -59,7 +59,7 @@ int ushm__task_register_locked(struct ushm_ns *ns)
 		/* The thread that held our liveness mutex ended: another
 		 * one takes it, so that others can again tell we live
 		 * without asking the kernel. */
-		if (!ushm__owner_alive(&k->live))
+		if (!ushm__live_fast(&k->live))
 			live_take(k);
 		return 0;
 	}
@@ -105,7 +105,7 @@ bool ushm__task_alive(struct ushm_ns *ns, uint32_t t)
 	/* Alive for sure while a thread of it holds `live`; when not, the
 	 * lock file has the last word (that thread may have ended while
 	 * the process lives on). */
-	if (t < USHM_TASKS && ushm__owner_alive(&ushm__task(ns->hdr, t)->live))
+	if (t < USHM_TASKS && ushm__live_fast(&ushm__task(ns->hdr, t)->live))
 		return true;
 	r = ushm__os_byte_locked(ns->lockfd, t);
 	/* When the kernel cannot answer, never reap: a live task's

@@ -28,9 +28,41 @@ static __thread int32_t my_idx = -1;
 static __thread uint32_t my_gen;
 static __thread const struct ushm_hdr *my_hdr;
 
-/* The futex word of a robust mutex: owner tid, OWNER_DIED, WAITERS
- * (glibc keeps the kernel's robust futex protocol in __data.__lock). */
-bool ushm__owner_alive(const pthread_mutex_t *m)
+/*
+ * Whether a thread holds M, a robust mutex that its owner takes for good:
+ * asked through the mutex's public interface (its word is the C
+ * library's business).  A trylock does it without a system call: EBUSY
+ * says a thread holds it; EOWNERDEAD says its owner ended (the kernel
+ * marked it), and we now hold it: released without being made
+ * consistent, it stays unusable (ENOTRECOVERABLE) and so reads as dead
+ * from then on, until its entry is made anew (ushm__init_robust).  A free
+ * mutex is taken and given back: nobody holds it.  (A second prober in
+ * the instant a first one holds a dead owner's mutex gets EBUSY and takes
+ * the owner for alive: the safe side, since it only delays a reaping to
+ * the next call that looks.)
+ */
+bool ushm__owner_alive(pthread_mutex_t *m)
+{
+	int r = pthread_mutex_trylock(m);
+
+	if (r == EBUSY)
+		return true;
+	if (r == 0 || r == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return false;
+}
+
+/*
+ * The same for a task's liveness mutex, on the hot path of every
+ * lock-free IPC_STAT and shmget (one probe per attached process).
+ * XXX: this reads the robust futex word inside glibc's pthread_mutex_t
+ * (the kernel marks it FUTEX_OWNER_DIED when the owner thread ends),
+ * because the trylock of ushm__owner_alive made IPC_STAT of a segment
+ * attached by 100 processes 1.4-1.6 times the kernel's time instead of
+ * 0.7-1.0 (build/ushm-bench --case ipc_stat_100_attachers, 2026-12-04).
+ * The locks of docs/SEMAPHORES.md section 3 replace it.
+ */
+bool ushm__live_fast(const pthread_mutex_t *m)
 {
 	unsigned v = __atomic_load_n((const unsigned *)&m->__data.__lock,
 				     __ATOMIC_ACQUIRE);
@@ -41,7 +73,7 @@ bool ushm__owner_alive(const pthread_mutex_t *m)
 /* Lock-free: whether the creator of S (a slot or a copy of one) lives. */
 bool ushm__creator_alive(struct ushm_ns *ns, const struct ushm_slot *s)
 {
-	const struct ushm_thread *t;
+	struct ushm_thread *t;
 	uint32_t c = s->creator;
 
 	if (c == 0 || c > USHM_THREADS)
