@@ -69,6 +69,9 @@ endif
 TARGETS += $(B)/shm-fixture $(B)/ushm-corrupt
 # The crash tests' program (tests/sh/crash.sh, `make torture`).
 TARGETS += $(B)/ushm-crash
+# The drop-in tests' sandbox: CMD with the kernel's SysV IPC blocked by a
+# seccomp filter (tests/sh/dropin_*.sh).
+TARGETS += $(B)/ushm-noipc
 
 all: $(TARGETS)
 
@@ -133,6 +136,9 @@ $(B)/shm-fixture: tests/fixture/shm_fixture.c include/ushm.h $(B)/libushm.a
 
 $(B)/ushm-corrupt: tests/fixture/corrupt.c src/layout.h
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Isrc -o $@ $<
+
+$(B)/ushm-noipc: tests/fixture/noipc.c
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -o $@ $<
 
 # The examples twice: on libushm directly, and plain (kernel, or ushm
 # under the drop-in shim).
