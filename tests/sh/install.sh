@@ -47,8 +47,9 @@ fi
 # nothing from the make that runs the tests (its jobserver, its
 # variables) leaking in.
 mk() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		make -s -C "$ROOT" --no-print-directory $SANMAKE "$@"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u DESTDIR \
+		-u BINDIR -u LIBDIR -u INCLUDEDIR -u MANDIR -u PKGCONFIGDIR \
+		-u PKGLIBDIR make -s -C "$ROOT" --no-print-directory $SANMAKE "$@"
 }
 
 # files DIR: what is under DIR that is not a directory, with its mode
@@ -125,9 +126,13 @@ check "... runs: shmget, shmat, write, read, IPC_RMID through libushm" \
 check "... on the staged libushm.so.1" \
 	grep -qx "library $L/libushm.so.1" "$T/prog.out"
 grep -qx ok "$T/prog.out" || sed 's/^/#   /' "$T/prog.out" | head -5
-"$T/prog" "$(newns)" > /dev/null 2>&1
-check "... and without LD_LIBRARY_PATH it does not start (so that counts)" \
-	[ $? -eq 127 ]
+if ldconfig -p 2> /dev/null | grep -q 'libushm\.so\.1 '; then
+	skip "without LD_LIBRARY_PATH: this machine has a libushm.so.1 installed"
+else
+	"$T/prog" "$(newns)" > /dev/null 2>&1
+	check "... and without LD_LIBRARY_PATH it does not start (so that counts)" \
+		[ $? -eq 127 ]
+fi
 
 # The static library, linked by name.
 $CC $SANCC -std=c11 -D_GNU_SOURCE -o "$T/prog.static" "$FIXSRC" \
