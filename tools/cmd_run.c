@@ -42,10 +42,10 @@
 /*
  * The shim of this ushm, in BUF (PATH_MAX bytes): next to the binary (the
  * build tree), else at USHM_SHIM_RELDIR from it (an installed tool), as
- * an absolute path without "..", the one /proc/PID/maps will show.
- * Only our own binary's
- * directory is looked at, never the environment: what is preloaded into
- * every program run is what was installed with the tool.
+ * an absolute path without "..", the one /proc/PID/maps will show.  Only
+ * our own binary's directory is looked at, never the environment: what
+ * is preloaded into every program run is what was installed with the
+ * tool.
  */
 static int find_shim(char buf[PATH_MAX])
 {
