@@ -2,6 +2,11 @@
 #
 #   make            build the library, the shim, the tool, the examples, the tests
 #   make test       run every test; ends with "N passed, N failed"
+#   make check      the same as make test
+#   make install    install the library, header, ushm.pc, tool, shim, man page
+#                   (PREFIX=/usr/local DESTDIR= LIBDIR BINDIR INCLUDEDIR MANDIR:
+#                   see "Installing" below and in README.md)
+#   make uninstall  remove what make install installed, with the same variables
 #   make demo       the writer/reader demo on the default namespace
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #
@@ -12,6 +17,19 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     ?= -O2 -g
 -include config.mk
+
+# Where `make install` puts things (GNU names, overridable on the command
+# line, in the environment or in config.mk).  The shim goes in a directory
+# of its own; the tool finds it there relative to itself (cmd_run.c).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+PKGLIBDIR  ?= $(LIBDIR)/ushm
+SONAME     := libushm.so.1
+VERSION    := 1.0.0
 
 ifeq ($(SAN),1)
 B       := build-san
@@ -38,7 +56,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%) \
 	    $(EX_SRC:examples/%.c=$(B)/examples/plain/%)
 BENCH_SRC:= $(wildcard bench/*.c)
 
-TARGETS := $(B)/libushm.so $(B)/libushm.a $(B)/ushm-tests $(EX_BIN)
+TARGETS := $(B)/$(SONAME) $(B)/libushm.so $(B)/libushm.a $(B)/ushm-tests $(EX_BIN)
 ifneq ($(TOOL_SRC),)
 TARGETS += $(B)/ushm
 endif
@@ -51,6 +69,9 @@ endif
 TARGETS += $(B)/shm-fixture $(B)/ushm-corrupt
 # The crash tests' program (tests/sh/crash.sh, `make torture`).
 TARGETS += $(B)/ushm-crash
+# The drop-in tests' sandbox: CMD with the kernel's SysV IPC blocked by a
+# seccomp filter (tests/sh/dropin_*.sh).
+TARGETS += $(B)/ushm-noipc
 
 all: $(TARGETS)
 
@@ -66,6 +87,23 @@ $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard src/*.h) include/
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# `ushm run` looks for the shim next to itself (the build tree), then at
+# this path relative to its own directory (an installed tool: BINDIR to
+# PKGLIBDIR), so that DESTDIR staging and a moved prefix both work.  The
+# path is in $(B)/shim-reldir, rewritten when it changes (not by install,
+# which only checks it: see install below), so cmd_run.o follows it.
+SHIM_REL := $(shell realpath -m -s --relative-to='$(BINDIR)' '$(PKGLIBDIR)')
+ifneq ($(filter-out install uninstall,$(or $(MAKECMDGOALS),all)),)
+$(shell mkdir -p $(B) && [ "$$(cat $(B)/shim-reldir 2>/dev/null)" = '$(SHIM_REL)' ] || \
+	echo '$(SHIM_REL)' > $(B)/shim-reldir)
+endif
+$(B)/shim-reldir:
+	@mkdir -p $(@D)
+	echo '$(SHIM_REL)' > $@
+
+$(B)/obj/tools/cmd_run.o: $(B)/shim-reldir
+$(B)/obj/tools/cmd_run.o: CFLAGS_ALL += -DUSHM_SHIM_RELDIR='"$(SHIM_REL)"'
+
 $(B)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) $(wildcard src/*.h) include/ushm.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -74,8 +112,13 @@ $(B)/libushm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libushm.so: $(LIB_OBJ) src/libushm.map
-	$(CC) -shared -Wl,--version-script=src/libushm.map -Wl,-soname,libushm.so.1 $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LIBS)
+# The real file has the soname's name, so that a program linked with
+# -L$(B) -lushm (through the libushm.so link) and an rpath finds it.
+$(B)/$(SONAME): $(LIB_OBJ) src/libushm.map
+	$(CC) -shared -Wl,--version-script=src/libushm.map -Wl,-soname,$(SONAME) $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LIBS)
+
+$(B)/libushm.so: $(B)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 # The shim's version script gives its shmget/shmat/shmdt/shmctl glibc's
 # version, GLIBC_2.2.5, so versioned references bind to them (shim/preload.c).
@@ -93,6 +136,9 @@ $(B)/shm-fixture: tests/fixture/shm_fixture.c include/ushm.h $(B)/libushm.a
 
 $(B)/ushm-corrupt: tests/fixture/corrupt.c src/layout.h
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -Isrc -o $@ $<
+
+$(B)/ushm-noipc: tests/fixture/noipc.c
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -o $@ $<
 
 # The examples twice: on libushm directly, and plain (kernel, or ushm
 # under the drop-in shim).
@@ -123,6 +169,49 @@ $(B)/dropin/%: tests/dropin/%.c
 
 test: all
 	tests/run $(B)
+
+check: test
+
+# ---- installing ----
+# Only copies what `all` built (in $(B): build-san/ with SAN=1); runs
+# ldconfig only for a real install as root (never with DESTDIR).  The
+# tool was built to find the shim at $(B)/shim-reldir from its own
+# directory: BINDIR and LIBDIR here must give the same relative path, or
+# the installed `ushm run` would not find its shim.
+INST_BIN := $(B)/$(SONAME) $(B)/libushm.a $(B)/ushm $(B)/libushm-preload.so \
+	    $(B)/shim-reldir
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(patsubst $(PREFIX),$${prefix},$(1)))
+
+install: $(INST_BIN) include/ushm.h ushm.pc.in docs/ushm.1
+	@[ "$$(cat $(B)/shim-reldir)" = '$(SHIM_REL)' ] || { \
+	  echo "make install: $(B)/ushm finds its shim at BINDIR/$$(cat $(B)/shim-reldir)," \
+	       "but this BINDIR and LIBDIR need BINDIR/$(SHIM_REL): run make with" \
+	       "the same BINDIR, LIBDIR (or PKGLIBDIR) first" >&2; exit 1; }
+	install -d -m 755 '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(PKGLIBDIR)' \
+		'$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(INCLUDEDIR)' \
+		'$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1'
+	install -m 644 $(B)/$(SONAME) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
+	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libushm.so'
+	install -m 644 $(B)/libushm.a '$(DESTDIR)$(LIBDIR)/libushm.a'
+	install -m 644 $(B)/libushm-preload.so '$(DESTDIR)$(PKGLIBDIR)/libushm-preload.so'
+	install -m 644 include/ushm.h '$(DESTDIR)$(INCLUDEDIR)/ushm.h'
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' ushm.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/ushm.pc'
+	chmod 644 '$(DESTDIR)$(PKGCONFIGDIR)/ushm.pc'
+	install -m 755 $(B)/ushm '$(DESTDIR)$(BINDIR)/ushm'
+	install -m 644 docs/ushm.1 '$(DESTDIR)$(MANDIR)/man1/ushm.1'
+	@if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" = 0 ] && command -v ldconfig > /dev/null; then \
+	  echo ldconfig; ldconfig; fi
+
+# Exactly what install made, and the one directory that is ushm's own.
+uninstall:
+	rm -f '$(DESTDIR)$(LIBDIR)/$(SONAME)' '$(DESTDIR)$(LIBDIR)/libushm.so' \
+	      '$(DESTDIR)$(LIBDIR)/libushm.a' '$(DESTDIR)$(PKGLIBDIR)/libushm-preload.so' \
+	      '$(DESTDIR)$(INCLUDEDIR)/ushm.h' '$(DESTDIR)$(PKGCONFIGDIR)/ushm.pc' \
+	      '$(DESTDIR)$(BINDIR)/ushm' '$(DESTDIR)$(MANDIR)/man1/ushm.1'
+	if [ -d '$(DESTDIR)$(PKGLIBDIR)' ]; then \
+	  rmdir --ignore-fail-on-non-empty '$(DESTDIR)$(PKGLIBDIR)'; fi
 
 # ---- benchmark (bench/: one program, run by `make bench`) ----
 $(B)/ushm-bench: $(BENCH_SRC) $(wildcard bench/*.h) $(B)/libushm.a
@@ -168,4 +257,4 @@ demo: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test demo clean bench torture fuzz fuzz-toolchain
+.PHONY: all test check install uninstall demo clean bench torture fuzz fuzz-toolchain

@@ -1,6 +1,8 @@
 /*
  * cmd_check.c - `ushm check`: verify every invariant of the namespace
- * (docs/INVARIANTS.md) and say, one line each, which do not hold.
+ * (docs/INVARIANTS.md) and say, one line each, which do not hold.  A
+ * registry lock held by a thread that does not exist is one line too: it
+ * hides the rest until `ushm repair` replaces it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +31,15 @@ static int check_run(int argc, char **argv)
 	if (!(ns = seg_ns()))
 		return EXIT_NAMESPACE;
 	n = ushm_check(report, NULL);
+	if (n < 0 && seg_dead_lock_owner(ns)) {
+		/* A violation that `ushm repair` fixes, not an unusable
+		 * namespace; nothing behind the lock can be checked. */
+		printf("%s: the registry lock is held by thread %d, which does "
+		       "not exist, so nothing else can be checked; `%s "
+		       "repair` makes a new one\n", ns->path,
+		       (int)seg_dead_lock_owner(ns), cmd_prog);
+		return EXIT_FAIL;
+	}
 	if (n < 0) {
 		cmd_warn("check: %s", *ushm_strerror() ? ushm_strerror()
 							: strerror(errno));
@@ -49,7 +60,8 @@ USHM_CMD(check, "check", "verify the namespace's invariants",
 	 "(docs/INVARIANTS.md) and print each violation on one line.\n"
 	 "  -q, --quiet   print only the violations\n"
 	 "\n"
-	 "Exit status: 0 every invariant holds, 1 some do not (ushm repair\n"
+	 "Exit status: 0 every invariant holds, 1 some do not, or the\n"
+	 "registry lock is held by a thread that does not exist (ushm repair\n"
 	 "fixes them), 2 bad usage, 3 the namespace cannot be used (a\n"
 	 "registry that is not one, of another layout version...).\n",
 	 check_run)

@@ -4,8 +4,10 @@
  *
  *   ushm [--namespace DIR] run [--namespace DIR] [--] CMD [ARGS...]
  *
- * The program gets LD_PRELOAD with libushm-preload.so (found next to the
- * ushm binary, through /proc/self/exe), appended to any LD_PRELOAD it
+ * The program gets LD_PRELOAD with libushm-preload.so (found through
+ * /proc/self/exe: next to the ushm binary, as in the build tree, else at
+ * USHM_SHIM_RELDIR from the binary's directory, as installed: see
+ * find_shim), appended to any LD_PRELOAD it
  * already had, and USHM_DIR naming the namespace as an absolute path: the
  * one given, else $USHM_DIR, else the default one (DESIGN.md), opened
  * here first so that a namespace that cannot be used is reported before
@@ -27,12 +29,31 @@
 
 #define PRELOAD_NAME "libushm-preload.so"
 
-/* The shim next to our own binary. */
-static int find_shim(char *buf, size_t len)
+/*
+ * Where the installed shim is from the installed tool's directory: the
+ * path from BINDIR to PKGLIBDIR (Makefile, `make install`).  Relative, so
+ * that a tree installed under DESTDIR, or a whole prefix moved elsewhere,
+ * still finds its own shim and never another installation's.
+ */
+#ifndef USHM_SHIM_RELDIR
+#define USHM_SHIM_RELDIR "../lib/ushm"
+#endif
+
+/*
+ * The shim of this ushm, in BUF (PATH_MAX bytes): next to the binary (the
+ * build tree), else at USHM_SHIM_RELDIR from it (an installed tool), as
+ * an absolute path without "..", the one /proc/PID/maps will show.  Only
+ * our own binary's directory is looked at, never the environment: what
+ * is preloaded into every program run is what was installed with the
+ * tool.
+ */
+static int find_shim(char buf[PATH_MAX])
 {
-	char exe[PATH_MAX];
+	static const char *const rel[] = { ".", USHM_SHIM_RELDIR };
+	char exe[PATH_MAX], cand[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
+	int err = ENOENT;
 
 	if (n <= 0) {
 		cmd_warn("cannot read /proc/self/exe: %s", strerror(errno));
@@ -43,13 +64,26 @@ static int find_shim(char *buf, size_t len)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	if (snprintf(buf, len, "%s/%s", exe, PRELOAD_NAME) >= (int)len)
-		return -1;
-	if (access(buf, R_OK) != 0) {
-		cmd_warn("cannot use %s: %s", buf, strerror(errno));
-		return -1;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if (snprintf(cand, sizeof(cand), "%s/%s/%s", exe, rel[i],
+			     PRELOAD_NAME) >= (int)sizeof(cand))
+			continue;
+		if (access(cand, R_OK) != 0) {
+			/* A shim that is there but unreadable is worth
+			 * saying, more than a missing one. */
+			if (errno != ENOENT)
+				err = errno;
+			continue;
+		}
+		if (!realpath(cand, buf)) {
+			err = errno;
+			continue;
+		}
+		return 0;
 	}
-	return 0;
+	cmd_warn("cannot find %s in %s or %s/%s: %s", PRELOAD_NAME, exe, exe,
+		 USHM_SHIM_RELDIR, strerror(err));
+	return -1;
 }
 
 /* Whether the LD_PRELOAD value V names SHIM already. */
@@ -196,7 +230,7 @@ static int run(int argc, char **argv)
 		cmd_warn("run: no command given (see %s run --help)", cmd_prog);
 		return EXIT_USAGE;
 	}
-	if (find_shim(shim, sizeof(shim)) != 0)
+	if (find_shim(shim) != 0)
 		return EXIT_FAIL;
 	if (set_namespace(dir) != 0)
 		return EXIT_NAMESPACE;
@@ -218,7 +252,8 @@ USHM_CMD(run, "run", "start a program with ushm as its SysV shared memory",
 	 "Usage: ushm [--namespace DIR] run [--namespace DIR] [--] CMD "
 	 "[ARGS...]\n"
 	 "\n"
-	 "Run CMD with libushm-preload.so (next to the ushm binary) added to\n"
+	 "Run CMD with libushm-preload.so (next to the ushm binary, or as\n"
+	 "installed, in " USHM_SHIM_RELDIR " from its directory) added to\n"
 	 "LD_PRELOAD and USHM_DIR set to the namespace, so that its shmget,\n"
 	 "shmat, shmdt and shmctl, and those of every child it starts, use\n"
 	 "ushm instead of the kernel.  Under it, /proc/sysvipc/shm and\n"

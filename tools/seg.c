@@ -25,6 +25,11 @@ struct ushm_ns *seg_ns(void)
 	return ns;
 }
 
+pid_t seg_dead_lock_owner(const struct ushm_ns *ns)
+{
+	return ns->bad_owner;
+}
+
 int seg_snapshot(struct ushm_ns *ns, struct seg_list *l)
 {
 	struct ushm_hdr *h = ns->hdr;

@@ -6,7 +6,9 @@
 # (in a new IPC namespace, so nothing touches the machine's segments) and
 # under the shim, and the outputs must match.  strace proves that under
 # the shim no SysV shm system call is made, and that without it the same
-# programs do make them (so those checks can fail).
+# programs do make them (so those checks can fail).  The ushm side runs
+# under ushm-noipc (lib/noipc.sh), as in a sandbox without the kernel's
+# SysV IPC: a call that escaped the shim would fail there.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/need.sh"
 
@@ -20,6 +22,7 @@ if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
 	finish
 	exit
 fi
+. "$(dirname "$0")/lib/noipc.sh"
 root=
 [ "$(id -u)" -eq 0 ] && can_unshare && root=1
 need strace strace || not_ok "strace is available"
@@ -35,8 +38,9 @@ newns() {
 newns
 NS=$NSDIR
 
-# shim_run CMD...: CMD under `ushm run` on $NS.
-shim_run() { "$U" run -N "$NS" -- "$@"; }
+# shim_run CMD...: CMD under `ushm run` on $NS, the kernel's SysV IPC
+# blocked.
+shim_run() { $NOIPC "$U" run -N "$NS" -- "$@"; }
 
 # no_sysv NAME LOG: strace LOG shows no SysV shm call, but shows others.
 no_sysv() {
@@ -57,17 +61,17 @@ has_sysv() {
 }
 
 # ---- ushm run: the environment it makes
-out=$(LD_PRELOAD=libm.so.6 "$U" run -N "$NS" -- sh -c 'echo "$LD_PRELOAD|$USHM_DIR"')
+out=$(LD_PRELOAD=libm.so.6 $NOIPC "$U" run -N "$NS" -- sh -c 'echo "$LD_PRELOAD|$USHM_DIR"')
 check "ushm run appends the shim to LD_PRELOAD" \
 	[ "${out%%|*}" = "libm.so.6:$SHIM" ]
 check "ushm run sets USHM_DIR to the namespace" [ "${out#*|}" = "$NS" ]
-out=$(cd "$NS/.." && "$U" --namespace "${NS##*/}" run sh -c 'echo "$USHM_DIR"')
+out=$(cd "$NS/.." && $NOIPC "$U" --namespace "${NS##*/}" run sh -c 'echo "$USHM_DIR"')
 check "ushm --namespace REL run: USHM_DIR made absolute" [ "$out" = "$NS" ]
 out=$(shim_run sh -c 'echo "$LD_PRELOAD"' | tr ':' '\n' | grep -c preload)
 check "ushm run inside ushm run: the shim once" [ "$out" -eq 1 ]
 shim_run /nonexistent/program 2> /dev/null
 check "ushm run: a missing program exits 127" [ $? -eq 127 ]
-USHM_DIR=/dev/null "$U" run true 2> /dev/null
+USHM_DIR=/dev/null $NOIPC "$U" run true 2> /dev/null
 check "ushm run: an unusable namespace exits 3" [ $? -eq 3 ]
 
 # ---- what cannot be covered is said: a statically linked program
@@ -229,7 +233,7 @@ if [ -n "$root" ] && need setpriv util-linux; then
 	EOF
 	unshare --ipc sh "$T/users.sh" "$D/shm_users" > "$T/users.k" 2>&1
 	newns
-	"$U" run -N "$NSDIR" -- sh "$T/users.sh" "$D/shm_users" \
+	$NOIPC "$U" run -N "$NSDIR" -- sh "$T/users.sh" "$D/shm_users" \
 		> "$T/users.u" 2>&1
 	check "users: root reads what nobody made" \
 		grep -q '^read: "from-nobody"' "$T/users.u"
@@ -246,12 +250,12 @@ if [ -n "$root" ] && unshare --mount true 2> /dev/null; then
 	cat > "$T/sysns.sh" <<-EOF
 	mount -t tmpfs -o mode=1777 ushm-test /dev/shm || exit 1
 	unset USHM_DIR
-	"$U" run -- "$D/shm_users" create 0x8001 0644 system-ns
+	$NOIPC "$U" run -- "$D/shm_users" create 0x8001 0644 system-ns
 	stat -c '%U %a' /dev/shm/ushm
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$U" run -- sh -c 'echo "\$USHM_DIR"; "$D/shm_users" read 0x8001' |
+		$NOIPC "$U" run -- sh -c 'echo "\$USHM_DIR"; "$D/shm_users" read 0x8001' |
 		head -n 2
-	"$U" run -- ipcrm -M 0x8001
+	$NOIPC "$U" run -- ipcrm -M 0x8001
 	EOF
 	unshare --mount sh "$T/sysns.sh" > "$T/sysns.out" 2>&1
 	printf '%s\n' 'create 0x8001: ok' 'root 1777' /dev/shm/ushm \
@@ -264,7 +268,7 @@ fi
 if [ -n "$root" ]; then
 	cat > "$T/mix.sh" <<-EOF
 	"$D/shm_users" create 0x6001 0644 kernel-side
-	shim_() { "$U" run -N "$NS" -- "\$@"; }
+	shim_() { $NOIPC "$U" run -N "$NS" -- "\$@"; }
 	shim_ "$D/shm_users" read 0x6001
 	shim_ "$D/shm_users" create 0x6001 0644 ushm-side
 	"$D/shm_users" read 0x6001 | head -n 1

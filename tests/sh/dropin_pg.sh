@@ -12,7 +12,9 @@
 # After each step it records the segments (keys by order of appearance,
 # ids, perms, sizes, nattch against the number of server processes); the
 # two records must be the same.  Under ushm, the kernel's own segment
-# table must show no segment of nobody's at any step.
+# table must show no segment of nobody's at any step, and every command
+# runs under ushm-noipc (lib/noipc.sh): the kernel's SysV IPC blocked for
+# the postmaster and every backend, which inherit the filter.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/need.sh"
 
@@ -27,6 +29,7 @@ if ldd "$B/libushm-preload.so" 2>/dev/null | grep -q libasan; then
 	finish
 	exit
 fi
+. "$(dirname "$0")/lib/noipc.sh"
 if [ ! -x "$PGBIN/postgres" ]; then
 	need_pkg postgresql-15 || true
 fi
@@ -54,7 +57,7 @@ check "kernel run completed" [ $rc -eq 0 ]
 
 NS=$(mktemp -d /dev/shm/ushm-pg.XXXXXX) && chmod 1777 "$NS"
 at_exit "rm -rf '$NS'"
-RUN="$B/ushm run -N $NS --" KERNEL_WATCH=1 \
+RUN="$NOIPC $B/ushm run -N $NS --" KERNEL_WATCH=1 FILTER_WATCH=1 \
 	"$B/dropin/subreaper" sh "$SEQ" run "$T/ushm" > "$T/ushm.log" 2>&1
 rc=$?
 check "ushm run completed" [ $rc -eq 0 ]
@@ -76,6 +79,15 @@ same "the sequence of segment states: as on the kernel" \
 	"$T/kernel/states" "$T/ushm/states"
 check "the kernel's segment table never had a segment of the server" \
 	[ ! -s "$T/ushm/kernel-leaks" ]
+if [ -n "$NOIPC" ]; then
+	# The postmaster and every backend inherited ushm-noipc's filter.
+	filtered() {
+		[ "$(awk '$3 == 2' "$T/ushm/seccomp" | wc -l)" -ge 5 ] &&
+			! awk '$3 != 2 && $3 != "gone"' "$T/ushm/seccomp" | grep -q .
+	}
+	check "every server process ran with the kernel's SysV IPC blocked" filtered
+	awk '$3 != 2' "$T/ushm/seccomp" | head -5 | sed 's/^/#   /'
+fi
 check "no server process is left" \
 	sh -c "! grep -q . '$T/ushm/pids-alive' 2>/dev/null"
 grep -E '^(tps|number of transactions)' "$T/ushm/bench.out" | sed 's/^/# ushm: /'

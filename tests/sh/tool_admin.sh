@@ -134,7 +134,8 @@ check "... the missing file, on one line" \
 check "... the stray file, on one line" \
 	grep -q '^I10: .*/segments/SYSVdeadbeef.77 belongs to no segment$' "$T/out"
 expect "repair" 0 '' "$U" -N "$ns" repair
-check "... says what it found" grep -c '^found: I10' "$T/out" > /dev/null
+check "... says what it fixed, one line each" \
+	[ "$(grep -c '^fixed: I10: ' "$T/out")" -eq 2 ]
 check "... and that it is sound" grep -q '2 problems found, 2 fixed, now sound$' "$T/out"
 expect "check after repair" 0 '' "$U" -N "$ns" check
 check "... the stray file is gone" [ ! -e "$ns/segments/SYSVdeadbeef.77" ]
@@ -148,6 +149,36 @@ check "... the nattch, on one line" \
 	grep -q '^I7: slot 1: nattch 1, its records count 0$' "$T/out"
 expect "repair of the counters" 0 '' "$U" -N "$ns" repair
 expect "check after that repair" 0 '' "$U" -N "$ns" check
+
+# A registry lock held by a thread that does not exist (a copied file, a
+# hostile write: never marked dead, so no locker recovers it) stops every
+# call; `ushm repair` makes a new lock.  A segment with data made before
+# must come through.
+ns=$(newns)
+"$U" namespace create --shared "$ns" > /dev/null
+"$U" -N "$ns" ipcmk -M 4096 > /dev/null
+# The segment's memory is its file (every attachment maps it shared).
+seg=$(ls "$ns"/segments/SYSV*.0)
+printf 'kept across the repair' |
+	dd of="$seg" conv=notrunc status=none
+head -c 22 "$seg" > "$T/data"
+"$B/ushm-corrupt" "$ns" lock_owner
+expect "check: a lock whose owner does not exist" 1 '' "$U" -N "$ns" check
+check "... one line, naming the thread and the repair" \
+	sh -c "[ \$(wc -l < '$T/out') -eq 1 ] && grep -q 'lock is held by thread 1073741822, which does not exist.*ushm repair' '$T/out'"
+expect "repair of that lock" 0 '' "$U" -N "$ns" repair
+check "... says it fixed the lock" \
+	grep -qx 'fixed: the registry lock is held by thread 1073741822, which does not exist' "$T/out"
+check "... and that the namespace is sound" \
+	grep -q ': 1 problem found, 1 fixed, now sound$' "$T/out"
+expect "check after the lock's repair" 0 '' "$U" -N "$ns" check
+check "... sound" grep -q ': sound$' "$T/out"
+head -c 22 "$seg" > "$T/data.after"
+check "... the data written before is there" grep -qx 'kept across the repair' "$T/data"
+same "... the segment is still there with its data" "$T/data" "$T/data.after"
+expect "ipcs works again" 0 '' "$U" -N "$ns" ipcs -m
+check "... and lists the segment" grep -Eq '^0x[0-9a-f]{8} +0 +root +644 +4096 ' "$T/out"
+
 mkdir "$T/foreign" && printf 'not a registry' > "$T/foreign/registry"
 expect "check of a foreign registry: unusable, exit 3" 3 \
 	'registry is .*(truncated|not a ushm registry)' \

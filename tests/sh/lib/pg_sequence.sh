@@ -7,7 +7,9 @@
 # Environment: RUN, a prefix for every PostgreSQL command and for reading
 # /proc/sysvipc/shm ("ushm run -N NS --" for ushm, empty for the kernel);
 # KERNEL_WATCH=1 to record in DIR/kernel-leaks any segment of the server's
-# user in the kernel's own table.  The server runs as nobody, with a
+# user in the kernel's own table; FILTER_WATCH=1 to record in DIR/seccomp,
+# after each step, the seccomp mode of each server process ("STEP PID
+# MODE": 2 is a filter, as ushm-noipc installs; "gone" if it just left).  The server runs as nobody, with a
 # private data directory and unix socket directory, no TCP.
 #
 # DIR/states gets one line per segment per step:
@@ -84,6 +86,13 @@ state() {
 			print step, l, $2, $3, $4, na, $8
 		}
 		END { print step, "-" }' "$D/shm.now" >> "$D/states"
+	if [ -n "${FILTER_WATCH:-}" ] && pm=$(postmaster); then
+		for p in $pm $(children "$pm"); do
+			m=$(sed -n 's/^Seccomp:[[:space:]]*//p' \
+				"/proc/$p/status" 2>/dev/null)
+			echo "$1 $p ${m:-gone}" >> "$D/seccomp"
+		done
+	fi
 	if [ -n "${KERNEL_WATCH:-}" ]; then
 		awk -v step="$1" 'NR > 1 && $8 == 65534 { print step, $0 }' \
 			/proc/sysvipc/shm >> "$D/kernel-leaks"
