@@ -23,6 +23,7 @@ static int check_run(int argc, char **argv)
 	int n, quiet = argc == 2 && (!strcmp(argv[1], "-q") ||
 				     !strcmp(argv[1], "--quiet"));
 	struct ushm_ns *ns;
+	char what[160];
 
 	if (argc > 1 + quiet) {
 		cmd_warn("check: unexpected argument %s", argv[1]);
@@ -31,13 +32,11 @@ static int check_run(int argc, char **argv)
 	if (!(ns = seg_ns()))
 		return EXIT_NAMESPACE;
 	n = ushm_check(report, NULL);
-	if (n < 0 && seg_dead_lock_owner(ns)) {
+	if (n < 0 && seg_dead_lock(ns, what, sizeof(what))) {
 		/* A violation that `ushm repair` fixes, not an unusable
 		 * namespace; nothing behind the lock can be checked. */
-		printf("%s: the registry lock is held by thread %d, which does "
-		       "not exist, so nothing else can be checked; `%s "
-		       "repair` makes a new one\n", ns->path,
-		       (int)seg_dead_lock_owner(ns), cmd_prog);
+		printf("%s: %s, so nothing else can be checked; `%s repair` "
+		       "makes a new one\n", ns->path, what, cmd_prog);
 		return EXIT_FAIL;
 	}
 	if (n < 0) {

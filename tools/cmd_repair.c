@@ -74,14 +74,11 @@ static const char *why(void)
  */
 static int reset_dead_lock(struct ushm_ns *ns, struct lines *found)
 {
-	pid_t owner = seg_dead_lock_owner(ns);
 	char line[160];
 	int r;
 
-	if (!owner)
+	if (!seg_dead_lock(ns, line, sizeof(line)))
 		return 0;
-	snprintf(line, sizeof(line), "the registry lock is held by thread %d, "
-		 "which does not exist", (int)owner);
 	collect(found, line);
 	if ((r = ushm__lock_reset(ns)) != 0) {
 		cmd_warn("repair: cannot reset the registry lock: %s",

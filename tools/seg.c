@@ -25,9 +25,17 @@ struct ushm_ns *seg_ns(void)
 	return ns;
 }
 
-pid_t seg_dead_lock_owner(const struct ushm_ns *ns)
+bool seg_dead_lock(const struct ushm_ns *ns, char *what, size_t len)
 {
-	return ns->bad_owner;
+	if (!ns->bad_lock)
+		return false;
+	if (ns->bad_owner > 0)
+		snprintf(what, len, "the registry lock is held by thread %d, "
+			 "which does not exist", (int)ns->bad_owner);
+	else
+		snprintf(what, len, "the registry lock is held by no known "
+			 "thread");
+	return true;
 }
 
 int seg_snapshot(struct ushm_ns *ns, struct seg_list *l)

@@ -42,10 +42,10 @@ struct seg_att {
  * NULL after saying why in one line. */
 struct ushm_ns *seg_ns(void);
 
-/* The thread said to hold NS's registry lock when a call has just found
- * that it does not exist (the lock is unusable until `ushm repair` makes
- * a new one), else 0. */
-pid_t seg_dead_lock_owner(const struct ushm_ns *ns);
+/* Whether the last lock attempt found the registry lock held by a thread
+ * that does not exist (ushm__lock_reset can replace it); WHAT then says
+ * so in a line. */
+bool seg_dead_lock(const struct ushm_ns *ns, char *what, size_t len);
 
 /* Every live segment in index order.  0, or the tool's exit status after
  * saying why in one line.  Free with seg_list_free(). */
