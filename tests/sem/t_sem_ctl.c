@@ -4,6 +4,8 @@
 #include "semops.h"
 
 #include <limits.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ARR(...) ((union semun){ .array = (unsigned short[]){ __VA_ARGS__ } })
@@ -482,4 +484,40 @@ SEM_TEST(sem_s9_2_semop_perms)
 	}
 	diff_wait(1);
 	rec_sems(o, "0602", 0, 1);
+}
+
+/* 8.7 GETPID gives the pid as seen in the caller's pid namespace: 0 for
+ * a process it cannot see. */
+SEM_TEST(sem_s8_7_getpid_pid_namespace)
+{
+	int st;
+
+	X_EQ("set", o->get(IPC_PRIVATE, 2, 0600), 0);
+	X_EQ("main: sempid of 0", o->op(0, OPS({ 0, 1, 0 })), 0);
+	if (diff_fork() == 0) {
+		pid_t p;
+
+		CHECK(unshare(CLONE_NEWPID) == 0);
+		fflush(NULL);
+		p = fork();
+		CHECK(p >= 0);
+		if (p == 0) {
+			/* pid 1 of a new pid namespace */
+			int a = o->ctl(0, 0, GETPID);
+			int b = o->op(0, OPS({ 1, 1, 0 }));
+			int c = o->ctl(0, 1, GETPID);
+
+			_exit((a == 0 ? 0 : 1) | (b == 0 ? 0 : 2) |
+			      (c == 1 ? 0 : 4));
+		}
+		CHECK(waitpid(p, &st, 0) == p);
+		X_EQ("in a new pid namespace: main 0, itself 1",
+		     WIFEXITED(st) ? WEXITSTATUS(st) : 99, 0);
+		rec("its sempid seen from the parent namespace: %s",
+		    o->ctl(0, 1, GETPID) == p ? "its pid there" : "other");
+		diff_exit();
+	}
+	diff_wait(1);
+	X_EQ("seen from main: a pid of the parent namespace",
+	     o->ctl(0, 1, GETPID) > 0, 1);
 }

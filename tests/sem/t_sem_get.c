@@ -309,3 +309,38 @@ SEM_TEST(sem_s11_1_4_limits)
 	X_EQ("2 sops == semopm", o->op(0, OPS({ 0, 1, 0 }, { 1, 1, 0 })), 0);
 	rec_seminfo(o, "info", 0, IPC_INFO, NULL);
 }
+
+/* 11.5 (and 1.4) Only root writes "sem" and "sem_next_id"; everyone
+ * reads them; sem_next_id beyond INT_MAX is EINVAL. */
+SEM_TEST(sem_s11_5_sysctl_write_root_only)
+{
+	static const char *const names[] = { "sem", "sem_next_id" };
+
+	if (diff_fork() == 0) {
+		test_become_nobody();
+		for (int i = 0; i < 2; i++) {
+			X_SUCC(L("nobody reads %s", names[i]),
+			       rec_sem_limit(o, names[i], NULL, 0));
+			X_ERR(L("nobody writes %s", names[i]),
+			      o->set_limit_text(names[i], "1"), EACCES);
+		}
+		diff_exit();
+	}
+	diff_wait(1);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
+	X_ERR("sem_next_id INT_MAX+1",
+	      o->set_limit_text("sem_next_id", "2147483648"), EINVAL);
+	if (diff_fork() == 0) {
+		/* uid 0 without capabilities: what the kernel does */
+		diff_set_caps(0, o->creds_changed);
+		X_REC("root without capabilities writes sem",
+		      o->set_limit_text("sem", "100"));
+		X_REC("root without capabilities writes sem_next_id",
+		      o->set_limit_text("sem_next_id", "5"));
+		diff_exit();
+	}
+	diff_wait(2);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
+}
