@@ -9,16 +9,31 @@
 #include <unistd.h>
 
 /* 1.1 Sets have their own ids and keys: the first set is id 0 even with
- * a shm segment and the same key in use; 1.5 a fresh namespace starts
- * empty, with the default limits. */
+ * a shm segment of the same key; 1.5 a fresh namespace starts empty,
+ * with the default limits, and namespaces are independent. */
 SEM_TEST(sem_s1_1_5_own_ids_fresh_ns)
 {
 	X_EQ("SEM_INFO empty", rec_seminfo(o, "info", 0, SEM_INFO, NULL), 0);
 	rec_sem_limit(o, "sem", NULL, 0);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
-	X_EQ("first set", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600), 0);
+	X_EQ("shm segment K1", o->shmget(K1, 4096, IPC_CREAT | IPC_EXCL | 0600),
+	     0);
+	X_EQ("shm segment K3", o->shmget(K3, 4096, IPC_CREAT | IPC_EXCL | 0600),
+	     1);
+	X_EQ("first set, K1 too", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600),
+	     0);
 	X_EQ("second set", o->get(K2, 1, IPC_CREAT | IPC_EXCL | 0600), 1);
 	X_EQ("private set", o->get(IPC_PRIVATE, 1, 0600), 2);
+	X_ERR("no set K3", o->get(K3, 0, 0), ENOENT);
+	X_EQ("sem 100 200 30 40", o->set_limit_text("sem", "100 200 30 40"), 0);
+	X_EQ("sem_next_id 9", o->set_limit_text("sem_next_id", "9"), 0);
+	o->enter();
+	rec("another fresh namespace");
+	X_EQ("SEM_INFO empty", rec_seminfo(o, "info", 0, SEM_INFO, NULL), 0);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
+	X_ERR("K1 not here", o->get(K1, 0, 0), ENOENT);
+	X_EQ("first set here", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600), 0);
 }
 
 /* 1.2 Ids are seq * 32768 + idx; the index allocator is cyclic, not
