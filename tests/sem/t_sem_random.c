@@ -46,16 +46,20 @@ static unsigned rnd(unsigned n)
 	return rs % n;
 }
 
-static int enc(const struct sembuf *s)
+/* A sop as two ints on a pipe: number and flags, then the operation. */
+static void send_sop(int n, const struct sembuf *s)
 {
-	return s->sem_num | (s->sem_op + 128) << 8 | (s->sem_flg & 0xffff) << 16;
+	to_child(n, s->sem_num | (s->sem_flg & 0xffff) << 16);
+	to_child(n, s->sem_op);
 }
 
-static struct sembuf dec(int v)
+static struct sembuf recv_sop(void)
 {
-	return (struct sembuf){ (unsigned short)(v & 0xff),
-				(short)(((v >> 8) & 0xff) - 128),
-				(short)((v >> 16) & 0xffff) };
+	unsigned a = (unsigned)from_parent();
+	int op = from_parent();
+
+	return (struct sembuf){ (unsigned short)(a & 0xffff), (short)op,
+				(short)(a >> 16) };
 }
 
 /* Up to 3 random sops; NOWAIT_ALL puts IPC_NOWAIT on every one. */
@@ -99,7 +103,7 @@ static void worker_loop(const struct sem_ops *o, int id)
 		if (n <= 0 || n > 8)
 			diff_exit();
 		for (int i = 0; i < n; i++)
-			s[i] = dec(from_parent());
+			s[i] = recv_sop();
 		timed = from_parent();
 		errno = 0;
 		r = timed ? o->timedop(id, s, n, &zero) : o->op(id, s, n);
@@ -153,7 +157,7 @@ static void worker_op(const struct sem_ops *o, int id, int i, int step)
 	}
 	to_child(w[i].n, (int)n);
 	for (size_t j = 0; j < n; j++)
-		to_child(w[i].n, enc(&s[j]));
+		send_sop(w[i].n, &s[j]);
 	to_child(w[i].n, timed);
 	/* A zero timeout never sleeps, but the kernel queues the call for
 	 * an instant (it can count in GETNCNT then): wait for its report. */
