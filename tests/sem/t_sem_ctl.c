@@ -316,7 +316,8 @@ SEM_TEST(sem_s8_14_ipc_set)
 	if (diff_fork() == 0) {
 		test_become_nobody();
 		ds = sem_set_buf(65534, 65534, 0);
-		X_EQ("owner nobody, mode 0", o->ctl(0, 0, IPC_SET, BUF(&ds)), 0);
+		X_EQ("owner nobody, mode 0", o->ctl(0, 0, IPC_SET, BUF(&ds)),
+		     0);
 		X_EQ("nobody creates", o->get(K2, 1, IPC_CREAT | 0666), 2);
 		ds = sem_set_buf(0, 0, 0666);
 		X_ERR("nobody: root's set", o->ctl(1, 0, IPC_SET, BUF(&ds)),
@@ -450,7 +451,8 @@ SEM_TEST(sem_s9_1_classes)
 		/* creator (cuid 0) counts as owner; no CAP_IPC_OWNER */
 		sem_drop_caps(o, CAPBIT(CAP_IPC_OWNER));
 		X_SUCC("cuid: owner class r", o->ctl(0, 0, GETVAL));
-		X_ERR("cuid: owner class no w", o->ctl(0, 0, SETVAL, 1), EACCES);
+		X_ERR("cuid: owner class no w", o->ctl(0, 0, SETVAL, 1),
+		      EACCES);
 		X_ERR("0006 as creator: owner class, nothing",
 		      o->ctl(1, 0, GETVAL), EACCES);
 		diff_exit();

@@ -68,14 +68,17 @@ static size_t random_sops(struct sembuf *s, int nowait_all)
 	size_t n = 1 + rnd(3);
 
 	for (size_t i = 0; i < n; i++) {
+		int undo, nowait;
+
 		s[i].sem_num = (unsigned short)rnd(NSEM);
 		/* now and then a big one: ERANGE, semadj limits */
 		if (rnd(12))
 			s[i].sem_op = (short)((int)rnd(5) - 2);
 		else
 			s[i].sem_op = rnd(2) ? 32767 : -32767;
-		s[i].sem_flg = (short)((rnd(2) ? SEM_UNDO : 0) |
-				       (nowait_all || !rnd(4) ? IPC_NOWAIT : 0));
+		undo = rnd(2) ? SEM_UNDO : 0;
+		nowait = nowait_all || !rnd(4) ? IPC_NOWAIT : 0;
+		s[i].sem_flg = (short)(undo | nowait);
 	}
 	return n;
 }
