@@ -100,7 +100,7 @@ static void worker_loop(const struct sem_ops *o, int id)
 {
 	for (;;) {
 		struct sembuf s[8];
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = { 0, 0 }, lng = { 30, 0 };
 		int n = from_parent(), timed, r;
 
 		if (n <= 0 || n > 8)
@@ -109,7 +109,10 @@ static void worker_loop(const struct sem_ops *o, int id)
 			s[i] = recv_sop();
 		timed = from_parent();
 		errno = 0;
-		r = timed ? o->timedop(id, s, n, &zero) : o->op(id, s, n);
+		if (timed)
+			r = o->timedop(id, s, n, timed == 1 ? &zero : &lng);
+		else
+			r = o->op(id, s, n);
 		to_parent(r == -1 ? -errno : r);
 	}
 }
@@ -150,7 +153,9 @@ static void worker_op(const struct sem_ops *o, int id, int i, int step)
 {
 	struct sembuf s[3];
 	size_t n = random_sops(s, 0);
-	int timed = !rnd(6);
+	/* 0: semop; 1: semtimedop, zero timeout; 2: 30 s (blocks) */
+	unsigned t = rnd(6);
+	int timed = t < 2 ? (int)t + 1 : 0;
 
 	if (w[i].state == W_NONE) {
 		w[i].n = diff_fork();
@@ -165,16 +170,17 @@ static void worker_op(const struct sem_ops *o, int id, int i, int step)
 	/* A zero timeout never sleeps, but the kernel queues the call for
 	 * an instant (it can count in GETNCNT then): wait for its report. */
 	for (int ms = 0; ms < 5000; ms++) {
-		if (timed || worker_fd_ready(w[i].n)) {
+		if (timed == 1 || worker_fd_ready(w[i].n)) {
 			rec_report(L("%d: child#%d %s[%s]", step, w[i].n,
-				     timed ? "timed 0 " : "",
+				     timed == 1 ? "timed 0 " :
+				     timed == 2 ? "timed 30 " : "",
 				     sops_text(s, n)), w[i].n);
 			settle(o, id, L("%d: after", step));
 			return;
 		}
 		if (sem_sleepers(o, id, NSEM) == sleeping + 1) {
-			rec("%d: child#%d [%s]: sleeps", step, w[i].n,
-			    sops_text(s, n));
+			rec("%d: child#%d %s[%s]: sleeps", step, w[i].n,
+			    timed == 2 ? "timed 30 " : "", sops_text(s, n));
 			w[i].state = W_SLEEP;
 			sleeping++;
 			rec_sems(o, L("%d: sleeping", step), id, NSEM);

@@ -53,6 +53,26 @@ SEM_TEST(sem_s5_3_fifo)
 		sem_release(k[i]);
 }
 
+/* 5.3 Every sleeper that fits completes in one wake-up, oldest first. */
+SEM_TEST(sem_s5_3_all_that_fit)
+{
+	int k[4];
+
+	X_EQ("set", o->get(IPC_PRIVATE, 1, 0600), 0);
+	k[0] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	k[1] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -3, 0 }));
+	k[2] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	k[3] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	X_EQ("+3", o->op(0, OPS({ 0, 3, 0 })), 0);
+	rec_sems(o, "the -1s that fit", 0, 1);
+	sem_collect("completed", k, 4, 3);
+	X_EQ("+3", o->op(0, OPS({ 0, 3, 0 })), 0);
+	rec_sems(o, "the -3 then", 0, 1);
+	sem_collect("completed", k + 1, 1, 1);
+	for (int i = 0; i < 4; i++)
+		sem_release(k[i]);
+}
+
 /* 5.3 No starvation protection: a younger sleeper that fits is served. */
 SEM_TEST(sem_s5_3_no_starvation_protection)
 {
@@ -398,6 +418,7 @@ SEM_TEST(sem_s6_5_eidrm)
 	rec_sems(o, "three sleepers", 0, 2);
 	X_EQ("IPC_RMID", o->ctl(0, 0, IPC_RMID), 0);
 	sem_collect("removed", k, 3, 3);
+	rec_sems(o, "gone", 0, 2);
 	X_ERR("semop after", o->op(0, OPS({ 0, 1, 0 })), EINVAL);
 	for (int i = 0; i < 3; i++)
 		sem_release(k[i]);
