@@ -62,10 +62,16 @@ const char *test_namespace(int shared)
 {
 	static char path[300];
 
-	snprintf(path, sizeof(path), "%s/ns%d", scratch, scratch_n++);
-	if (mkdir(path, 0700) != 0)
-		test_fail(__FILE__, __LINE__, "mkdir %s: %s", path,
-			  strerror(errno));
+	/* A name not taken yet: a forked child of a test counts from
+	 * where its parent's count was when it forked. */
+	for (;;) {
+		snprintf(path, sizeof(path), "%s/ns%d", scratch, scratch_n++);
+		if (mkdir(path, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			test_fail(__FILE__, __LINE__, "mkdir %s: %s", path,
+				  strerror(errno));
+	}
 	if (shared && chmod(path, 01777) != 0)
 		test_fail(__FILE__, __LINE__, "chmod %s: %s", path,
 			  strerror(errno));
