@@ -2,6 +2,7 @@
 #
 #   make            build the library, the shim, the tool, the examples, the tests
 #   make test       run every test; ends with "N passed, N failed"
+#   make scenarios SEEDS=N   N random multi-process scenarios vs the kernel
 #   make demo       the writer/reader demo on the default namespace
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #
@@ -124,6 +125,14 @@ $(B)/dropin/%: tests/dropin/%.c
 test: all
 	tests/run $(B)
 
+# ---- random multi-process scenarios, kernel vs ushm (tests/t_scen.c):
+# `make test` runs seeds 1..100; this runs SEEDS of them from FIRST.
+SEEDS ?= 2000
+FIRST ?= 1
+scenarios: $(B)/ushm-tests
+	USHM_TEST_TIMEOUT=0 USHM_SCEN_SEEDS=$(SEEDS) USHM_SCEN_FIRST=$(FIRST) \
+		$(B)/ushm-tests scen_random
+
 # ---- benchmark (bench/: one program, run by `make bench`) ----
 $(B)/ushm-bench: $(BENCH_SRC) $(wildcard bench/*.h) $(B)/libushm.a
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Isrc -o $@ $(BENCH_SRC) $(B)/libushm.a $(LIBS)
@@ -168,4 +177,4 @@ demo: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test demo clean bench torture fuzz fuzz-toolchain
+.PHONY: all test demo clean bench torture fuzz fuzz-toolchain scenarios
