@@ -60,6 +60,11 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	_exit(1);
 }
 
+const char *test_scratch(void)
+{
+	return scratch;
+}
+
 const char *test_namespace(int shared)
 {
 	static char path[300];

@@ -32,7 +32,10 @@
  *                                     seeds F..F+N-1 (make scenarios)
  */
 #include "diff.h"
+#include "rmtree.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -501,6 +504,20 @@ static unsigned long env_num(const char *name, unsigned long dflt)
 	return v && *v ? strtoul(v, NULL, 10) : dflt;
 }
 
+/* Empty the scratch directory: a seed's namespace is of no use to the
+ * next, and thousands of seeds would fill /dev/shm. */
+static void scratch_empty(void)
+{
+	DIR *d = opendir(test_scratch());
+	struct dirent *e;
+
+	CHECK(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rmtree_at(dirfd(d), e->d_name);
+	closedir(d);
+}
+
 TEST_T(scen_random, 120)
 {
 	unsigned long first = env_num("USHM_SCEN_FIRST", 1);
@@ -514,6 +531,7 @@ TEST_T(scen_random, 120)
 				seed);
 			bad++;
 		}
+		scratch_empty();
 	}
 	fprintf(stderr, "# scenarios: %lu of %lu seeds matched (%lu..%lu)\n",
 		n - bad, n, first, first + n - 1);
