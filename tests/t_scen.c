@@ -278,7 +278,7 @@ static void look(void)
 			else if (t[k] < since)
 				c = "same";
 			else
-				c = "?";	/* set again, or not: one second */
+				c = "?";	/* set again in its second? */
 			snprintf(tbuf[k], sizeof(tbuf[k]), "%s", c);
 			st.prev[i][k] = t[k];
 		}
@@ -333,7 +333,24 @@ static void step_ctl(void)
 	if (id < 0)
 		return;
 	errno = 0;
-	switch (rnd(5)) {
+	switch (rnd(7)) {
+	case 5: {
+		struct shm_info si;
+		int r = ops->ctl(0, SHM_INFO, (struct shmid_ds *)&si);
+
+		rec("main: SHM_INFO: %s used_ids %d shm_tot %lu",
+		    r < 0 ? strerrorname_np(errno) : "ok", r < 0 ? 0 :
+		    si.used_ids, r < 0 ? 0 : si.shm_tot);
+		break;
+	}
+	case 6: {
+		/* by index: the id comes back */
+		int r = ops->ctl(id % 32768, SHM_STAT, &ds);
+
+		rec("main: SHM_STAT place %d: %s", place, r == id ? "its id" :
+		    r < 0 ? strerrorname_np(errno) : "another id");
+		break;
+	}
 	case 0:
 		ds = diff_set_buf(0, 0, rnd(2) ? 0640 : 0600);
 		rec_ret(L("main: IPC_SET place %d", place),
