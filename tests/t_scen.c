@@ -27,20 +27,24 @@
  * for the next second somewhere in its course, so that the changes
  * after it are pinned down.
  *
+ * A return from main is exit() (glibc's __libc_start_main calls it); a
+ * child here cannot return from main, so exit() stands for both.
+ *
  *   ushm-tests scen_random            seeds 1..100 (make test)
- *   USHM_SCEN_SEEDS=N USHM_SCEN_FIRST=F ushm-tests -n scen_random
- *                                     seeds F..F+N-1 (make scenarios)
+ *   USHM_TEST_TIMEOUT=0 USHM_SCEN_SEEDS=N USHM_SCEN_FIRST=F \
+ *   ushm-tests scen_random            seeds F..F+N-1 (make scenarios)
+ * A seed that differs prints the first differing line, the lines before
+ * it and those after it in both traces; USHM_DIFF_TRACE=1 prints both
+ * traces whole.
  */
 #include "diff.h"
 #include "rmtree.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
