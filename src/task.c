@@ -200,15 +200,16 @@ again:
  * the detaches at our exit go through ushm__att_pieces_locked). */
 void ushm__reap_mine_locked(struct ushm_ns *ns)
 {
+	uint64_t seen[USHM_SLOTS / 64] = { 0 };	/* each slot once */
+
 	USHM_ASSERT_LOCKED(ns);
 	for (size_t i = 0; i < ushm__p.nlocals; i++) {
-		const struct ushm_local *l = &ushm__p.locals[i];
-		bool seen = false;
+		uint32_t idx = ushm__p.locals[i].slot;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = ushm__p.locals[j].slot == l->slot;
-		if (!seen && l->slot < USHM_SLOTS)
-			ushm__reap_slot_locked(ns, l->slot);
+		if (idx >= USHM_SLOTS || (seen[idx / 64] >> (idx % 64) & 1))
+			continue;
+		seen[idx / 64] |= 1ULL << (idx % 64);
+		ushm__reap_slot_locked(ns, idx);
 	}
 }
 
