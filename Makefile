@@ -8,6 +8,7 @@
 #                   see "Installing" below and in README.md)
 #   make uninstall  remove what make install installed, with the same variables
 #   make sem-selftest  the semaphore suite (tests/sem/), kernel on both sides
+#   make scenarios SEEDS=N   N random multi-process scenarios vs the kernel
 #   make demo       the writer/reader demo on the default namespace
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #
@@ -236,6 +237,14 @@ $(B)/ushm-sem-selftest: $(SEMT_OBJ) $(B)/obj/tests/diff.o $(B)/obj/tests/runner.
 sem-selftest: $(B)/ushm-sem-selftest
 	$(B)/ushm-sem-selftest $(SEMT)
 
+# ---- random multi-process scenarios, kernel vs ushm (tests/t_scen.c):
+# `make test` runs seeds 1..100; this runs SEEDS of them from FIRST.
+SEEDS ?= 2000
+FIRST ?= 1
+scenarios: $(B)/ushm-tests
+	USHM_TEST_TIMEOUT=0 USHM_SCEN_SEEDS=$(SEEDS) USHM_SCEN_FIRST=$(FIRST) \
+		$(B)/ushm-tests scen_random
+
 # ---- benchmark (bench/: one program, run by `make bench`) ----
 $(B)/ushm-bench: $(BENCH_SRC) $(wildcard bench/*.h) $(B)/libushm.a
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Isrc -o $@ $(BENCH_SRC) $(B)/libushm.a $(LIBS)
@@ -280,4 +289,4 @@ demo: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test check install uninstall demo clean bench torture fuzz fuzz-toolchain sem-selftest
+.PHONY: all test check install uninstall demo clean bench torture fuzz fuzz-toolchain sem-selftest scenarios

@@ -283,6 +283,20 @@ static void op_exit(struct ctx *c)
 	exit(0);
 }
 
+/* _exit detaches too (exit.c's wrapper). */
+static void op__exit(struct ctx *c)
+{
+	(void)c;
+	_exit(0);
+}
+
+/* R's helper H, attached in prep, dies after V's setup: V's operation
+ * must apply that death before its own event (task.c, "Reaping"). */
+static void mid_kill_holder(struct ctx *c)
+{
+	kill_wait(c->helper[--c->nhelpers]);
+}
+
 static void prep_dead_attacher_removed(struct ctx *c)
 {
 	pid_t h;
@@ -404,6 +418,13 @@ const struct scenario scenarios[] = {
 	  v_attach_pieces, mid_rmid, op_exit, 0, NULL, NULL },
 	{ "last munmap after another's crash at detach.counted", prep_seg,
 	  v_attach, mid_crash_detach, op_munmap_all, 0, NULL, NULL },
+	{ "_exit with attachments, after another attacher's death",
+	  prep_seg_held, v_attach_pieces, mid_kill_holder, op__exit, 0, NULL,
+	  NULL },
+	{ "fork after another attacher's death", prep_seg_held, v_attach,
+	  mid_kill_holder, op_fork, S_FORK, NULL, NULL },
+	{ "partial munmap after another attacher's death", prep_seg_held,
+	  v_attach, mid_kill_holder, op_munmap, 0, NULL, NULL },
 	{ "reap a dead attacher of a removed segment",
 	  prep_dead_attacher_removed, NULL, NULL, op_reap, 0, NULL, NULL },
 	{ "IPC_STAT reaps a dead attacher", prep_dead_attacher, NULL, NULL,

@@ -89,6 +89,8 @@ int ushm__lock(struct ushm_ns *ns);	/* 0 or -EUCLEAN */
 int ushm__lock_reset(struct ushm_ns *ns);
 void ushm__unlock(struct ushm_ns *ns);
 void ushm__assert_locked(struct ushm_ns *ns);
+/* Whether this thread holds a registry lock (counted once taken). */
+bool ushm__lock_held_here(void);
 void ushm__test_lock_depth(int delta);
 #define USHM_ASSERT_LOCKED(ns) ushm__assert_locked(ns)
 
@@ -255,6 +257,7 @@ bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
 			   uint32_t idx);
 void ushm__task_fork_init(void);
 void ushm__reap_task_locked(struct ushm_ns *ns, uint32_t t);
+void ushm__reap_mine_locked(struct ushm_ns *ns);
 void ushm__lock_forget(void);
 
 /* ---- creating threads (thread.c) ---- */
@@ -290,6 +293,9 @@ void ushm__shmdt_taken_free(struct ushm_local *taken);
 void ushm__pieces_closed_locked(struct ushm_ns *ns,
 				const struct ushm_local *l, size_t n);
 void ushm__pieces_exit_locked(struct ushm_ns *ns);
+
+/* ---- the process's own end (exit.c) ---- */
+void ushm__exit_detach(void);
 
 /* ---- environment error messages (errmsg.c) ---- */
 void ushm__seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -550,6 +550,11 @@ int ushm__lock_reset(struct ushm_ns *ns)
 	return ushm__lock(ns);
 }
 
+bool ushm__lock_held_here(void)
+{
+	return lock_depth > 0;
+}
+
 /* For tests that run _locked functions on a registry image they built
  * themselves (the fuzz targets), with no lock to take. */
 void ushm__test_lock_depth(int delta)

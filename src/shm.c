@@ -178,6 +178,10 @@ void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
 	struct ushm_slot *s = ushm__slot(h, a->slot);
 
 	USHM_ASSERT_LOCKED(ns);
+	/* Dead attachers' exits came before this open or close, which sets
+	 * lpid and a time: theirs must not be written over it later. */
+	if (a->slot < USHM_SLOTS)
+		ushm__reap_slot_locked(ns, a->slot);
 	if (delta < 0) {
 		att_close_locked(ns, rec, (uint32_t)-delta, ushm__p.pid,
 				 ushm__now());

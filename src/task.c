@@ -12,9 +12,19 @@
  * Reaping.  A dead task's attachments are dropped as the kernel's exit
  * path (shm_close) would drop them: nattch falls by each record's
  * pieces, dtime becomes now, lpid the dead task's pid, and a segment
- * that may now be destroyed is.  This happens lazily, before any answer
- * that depends on it.  (Orphaned segments are the business of their
- * creating threads: thread.c.)
+ * that may now be destroyed is.  A process that ends through exit() or
+ * _exit() does this itself as it ends (exit.c); reaping is for those
+ * that could not (a fatal signal), and happens lazily, before any event
+ * that reads or sets a segment's nattch, lpid, atime or dtime: the
+ * death came before that event, so its effects must too, or they would
+ * overwrite the event's.  The dead that matter to an event on segment S
+ * are S's attachers (a dead task attached elsewhere only cannot change
+ * S); reaping one of them applies its whole exit, to its other
+ * segments too, since all of it happened before now.  What reaping
+ * cannot know is the order in which two tasks died when nobody looked
+ * between the deaths: a segment both attached then ends with the lpid
+ * of whichever is reaped last (README, "Limits").  (Orphaned segments
+ * are the business of their creating threads: thread.c.)
  *
  * Fork.  The kernel copies attachments into the child inside fork(); the
  * library does the same from pthread_atfork handlers:
@@ -185,6 +195,24 @@ again:
 	return n;
 }
 
+/* The dead attachers of every segment this process has pieces of: for
+ * an event that sets all their atime or dtime and lpid (fork's copies;
+ * the detaches at our exit go through ushm__att_pieces_locked). */
+void ushm__reap_mine_locked(struct ushm_ns *ns)
+{
+	uint64_t seen[USHM_SLOTS / 64] = { 0 };	/* each slot once */
+
+	USHM_ASSERT_LOCKED(ns);
+	for (size_t i = 0; i < ushm__p.nlocals; i++) {
+		uint32_t idx = ushm__p.locals[i].slot;
+
+		if (idx >= USHM_SLOTS || (seen[idx / 64] >> (idx % 64) & 1))
+			continue;
+		seen[idx / 64] |= 1ULL << (idx % 64);
+		ushm__reap_slot_locked(ns, idx);
+	}
+}
+
 /* Lock-free, under hdr->gen (the caller validates): whether slot S (a
  * copy of slot IDX) has a dead attacher, or a dead creator that matters. */
 bool ushm__slot_needs_reap(struct ushm_ns *ns, const struct ushm_slot *s,
@@ -333,6 +361,9 @@ static void fork_prepare(void)
 	if (ushm__lock(ns) != 0)
 		return;
 	fork_state.reg_locked = true;
+	/* The dead attachers' exits came before this fork's shm_open of
+	 * each attachment (which sets atime and lpid to us). */
+	ushm__reap_mine_locked(ns);
 	embryo_make_locked(ns);
 }
 

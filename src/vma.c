@@ -456,16 +456,12 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off) __attribute__((alias("mmap")));
 
-/* Normal exit: detach in the registry now, rather than waiting for the
- * next caller to find us dead.  Not in a vfork child calling exit(),
- * which shares the parent's memory, and so our piece list. */
-__attribute__((destructor)) static void pieces_at_exit(void)
+/* Normal exit: detach in the registry now (exit.c), rather than leave it
+ * to the next caller that finds us dead.  Priority 101, the last a
+ * program may use: destructors run in the reverse order of their
+ * priorities, so this one comes after the program's own (and after its
+ * atexit handlers, which exit() runs before any destructor). */
+__attribute__((destructor(101))) static void pieces_at_exit(void)
 {
-	struct ushm_ns *ns = lock_if_pieces();
-
-	if (!ns)
-		return;
-	if (getpid() == ushm__p.pid)
-		ushm__pieces_exit_locked(ns);
-	ushm__unlock(ns);
+	ushm__exit_detach();
 }

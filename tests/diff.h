@@ -11,7 +11,9 @@
  * Traces hold nothing that differs between two faithful runs: ids and
  * errno names exactly, times only as classes ("0", "now", or compared with
  * each other), pids as names ("main", "child#N"), attach addresses as
- * "requested address" / "page-aligned address".
+ * "requested address" / "page-aligned address".  A word "?" stands for a
+ * value the run could not pin down and matches any word of the other
+ * trace (t_scen.c: a time set twice within one second).
  *
  * The X_* and AT_* helpers also state what SEMANTICS.md says the result
  * is; in the kernel run a contradiction is collected and fails the test,

@@ -6,6 +6,8 @@
  *   ushm-tests -l           list the tests
  *   ushm-tests -n NAME      run one test in this process, for gdb
  *
+ * USHM_TEST_TIMEOUT=S replaces every test's time limit (0: none).
+ *
  * Each test runs in a forked child, in its own process group, with an
  * alarm of its time limit.  After it ends the runner kills whatever is
  * left of its process group and removes its scratch directory, so a test
@@ -58,14 +60,25 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	_exit(1);
 }
 
+const char *test_scratch(void)
+{
+	return scratch;
+}
+
 const char *test_namespace(int shared)
 {
 	static char path[300];
 
-	snprintf(path, sizeof(path), "%s/ns%d", scratch, scratch_n++);
-	if (mkdir(path, 0700) != 0)
-		test_fail(__FILE__, __LINE__, "mkdir %s: %s", path,
-			  strerror(errno));
+	/* A name not taken yet: a forked child of a test counts from
+	 * where its parent's count was when it forked. */
+	for (;;) {
+		snprintf(path, sizeof(path), "%s/ns%d", scratch, scratch_n++);
+		if (mkdir(path, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			test_fail(__FILE__, __LINE__, "mkdir %s: %s", path,
+				  strerror(errno));
+	}
 	if (shared && chmod(path, 01777) != 0)
 		test_fail(__FILE__, __LINE__, "chmod %s: %s", path,
 			  strerror(errno));
@@ -119,6 +132,15 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* The test's limit, or USHM_TEST_TIMEOUT's (seconds; 0: none), for long
+ * runs such as `make scenarios`. */
+static unsigned time_limit(const struct test_case *tc)
+{
+	const char *v = getenv("USHM_TEST_TIMEOUT");
+
+	return v && *v ? (unsigned)strtoul(v, NULL, 10) : (unsigned)tc->timeout;
+}
+
 static int run_one(struct test_case *tc, int n)
 {
 	double t0 = now();
@@ -137,7 +159,7 @@ static int run_one(struct test_case *tc, int n)
 	if (pid == 0) {
 		setpgid(0, 0);
 		signal(SIGALRM, SIG_DFL);
-		alarm(tc->timeout);
+		alarm(time_limit(tc));
 		tc->fn();
 		fflush(NULL);
 		_exit(0);

@@ -81,6 +81,10 @@ void test_fail(const char *file, int line, const char *fmt, ...)
  * Returns its path. */
 const char *test_namespace(int shared);
 
+/* This test's scratch directory, where test_namespace() makes them
+ * (removed by the runner after the test). */
+const char *test_scratch(void);
+
 /* Move this process into a new, private kernel IPC namespace
  * (unshare(CLONE_NEWIPC)); fails the test if that is impossible. */
 void test_kernel_ns(void);
