@@ -157,6 +157,15 @@ static int seg_fopen(struct ushm_ns *ns, const struct ushm_slot *s,
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
 	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC, 0);
+	if (fd < 0 && (errno == ELOOP || errno == ENXIO)) {
+		/* A symbolic link (not followed), or a FIFO or socket: not
+		 * a file the library made (see seg_check for the errno). */
+		if (!quiet)
+			ushm__seterr("%s/segments/%s is a symbolic link or a "
+				     "special file: not using it", ns->path,
+				     name);
+		return -EUCLEAN;
+	}
 	if (fd < 0) {
 		int e = errno;
 
