@@ -8,7 +8,7 @@
  * itself refuses a process that the permission bits refuse.
  *
  * segments/ of a shared namespace is writable by every user, so nothing
- * here trusts a name (README, "Trust model"):
+ * here trusts a name (README, "Namespaces", its trust model):
  *  - segments/ is sticky (registry.c): only a file's owner (and root) can
  *    remove, rename or replace it there, so no other user can put
  *    anything under the name of a file that exists;
@@ -209,7 +209,7 @@ int ushm__seg_open_trunc(struct ushm_ns *ns, const struct ushm_slot *s,
  * bit refuses (not the file's owner: the last detacher of another
  * user's segment) leaves the file to its owner and `ushm repair`, and
  * says so in ushm_strerror(); the segment goes all the same (README,
- * "Limits").  0 or a negative errno (nothing removed).
+ * "Namespaces").  0 or a negative errno (nothing removed).
  */
 int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id,
 		     uint64_t ino)

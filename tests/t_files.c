@@ -619,6 +619,61 @@ TEST(files_nobodys_segment_replaced)
 	}
 }
 
+/* ---- the cost of the sticky bit ---- */
+
+/* Nobody, the last detacher of root's removed segment, cannot remove
+ * its file: the segment goes, the file is emptied and left for repair. */
+static int rm_pipe[2], go_pipe[2];
+
+static void nobody_last_detacher(void *arg)
+{
+	char *p, c;
+
+	(void)arg;
+	test_become_nobody();
+	p = ushm_shmat(ids[0], NULL, 0);
+	CHECK(p != (void *)-1);
+	CHECK(write(rm_pipe[1], "a", 1) == 1);
+	CHECK(read(go_pipe[0], &c, 1) == 1);	/* root removed it */
+	ushm__clearerr();
+	CHECK(ushm_shmdt(p) == 0);
+	CHECK(strstr(ushm_strerror(), "left for its owner"));
+}
+
+TEST(files_sticky_destroyed_by_another_user)
+{
+	struct shmid_ds ds;
+	char path[800], c;
+	struct stat st;
+	int wst;
+	pid_t pid;
+
+	setup();
+	ids[0] = ushm_shmget(K1, 2 * PG, IPC_CREAT | 0666);
+	CHECK(ids[0] >= 0);
+	seg_path(path, sizeof(path), K1, ids[0]);
+	CHECK(pipe(rm_pipe) == 0 && pipe(go_pipe) == 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		nobody_last_detacher(NULL);
+		_exit(0);
+	}
+	CHECK(read(rm_pipe[0], &c, 1) == 1);
+	CHECK(ushm_shmctl(ids[0], IPC_RMID, NULL) == 0);
+	CHECK(write(go_pipe[1], "g", 1) == 1);
+	CHECK(waitpid(pid, &wst, 0) == pid);
+	CHECK(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+	CHECK(ushm_shmctl(ids[0], IPC_STAT, &ds) == -1 && errno == EINVAL);
+	CHECK(lstat(path, &st) == 0);
+	CHECK_EQ(st.st_size, 0);		/* emptied */
+	CHECK_EQ(ushm_check(NULL, NULL), 1);	/* a file of no segment */
+	CHECK(ushm_repair() >= 1);
+	CHECK_EQ(ushm_check(NULL, NULL), 0);
+	CHECK(lstat(path, &st) != 0 && errno == ENOENT);
+}
+
 /* ---- default namespaces, in a private mount namespace ---- */
 
 static void mount_ns(void)
