@@ -171,6 +171,35 @@ fail:
 	return r;
 }
 
+/* A PATH with no last name to make or look at ("/", "x/.", ".."):
+ * opened as it is. */
+static int open_whole(const char *path, struct ushm_ns **out)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = ushm__os_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY |
+			     O_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		ushm__seterr("cannot open namespace %s: %s", path,
+			     strerror(-r));
+		return r;
+	}
+	if (ushm__os_fstat(fd, &st) < 0) {
+		r = -errno;
+		ushm__seterr("cannot stat namespace %s: %s", path,
+			     strerror(-r));
+	} else {
+		r = check_dir(path, &st, (uid_t)syscall(SYS_geteuid));
+	}
+	if (r) {
+		ushm__os_close(fd);
+		return r;
+	}
+	return ns_from_dir(fd, path, out);
+}
+
 /* Open PATH as a namespace.  CREATE_MODE, if not 0, is the mode to make
  * it with when it does not exist.  The directories on the way to it are
  * the caller's choice; the last one is opened without following a link
@@ -198,25 +227,8 @@ int ushm__ns_open(const char *path, int create_mode, struct ushm_ns **out)
 		name++;
 		pfd = -1;
 	}
-	if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
-		/* "/", "x/.", "..": no last name to make or look at. */
-		fd = ushm__os_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY |
-				     O_CLOEXEC, 0);
-		if (fd < 0) {
-			ushm__seterr("cannot open namespace %s: %s", path,
-				     strerror(errno));
-			return -errno;
-		}
-		struct stat st;
-		int r = ushm__os_fstat(fd, &st) < 0 ? -errno
-			: check_dir(path, &st, (uid_t)syscall(SYS_geteuid));
-
-		if (r) {
-			ushm__os_close(fd);
-			return r;
-		}
-		return ns_from_dir(fd, path, out);
-	}
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return open_whole(path, out);
 	if (pfd < 0) {
 		pfd = ushm__os_openat(AT_FDCWD, *parent ? parent : "/",
 				      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);

@@ -76,13 +76,16 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 		 * file under it is debris of some earlier failure, or put
 		 * there by someone: in a sticky segments/ only its owner or
 		 * root can remove it, and otherwise the creation fails. */
-		if (errno == EEXIST && attempt == 0 &&
+		r = -errno;
+		if (r == -EEXIST && attempt == 0 &&
 		    ushm__os_unlinkat(ns->segfd, name, 0) == 0)
 			continue;
-		r = -errno;
 		ushm__seterr("cannot create %s/segments/%s: %s", ns->path,
-			     name, strerror(errno));
-		return r;
+			     name, r == -EEXIST ? "the name is taken, by a file of another user's"
+			     : strerror(-r));
+		/* EEXIST would tell shmget's caller that the key exists; the
+		 * segment's overhead cannot be made, which is ENOMEM. */
+		return r == -EEXIST ? -ENOMEM : r;
 	}
 	/* The mode must not depend on the caller's umask: fix it if the
 	 * umask took bits away. */

@@ -286,6 +286,36 @@ TEST(files_names_taken_first)
 	target_intact();
 }
 
+/* A user other than root cannot remove nobody's file at the name its
+ * segment needs (the sticky bit): its shmget fails, and uses nothing. */
+static void other_creates(void *arg)
+{
+	(void)arg;
+	CHECK(setgroups(0, NULL) == 0 && setgid(OTHER) == 0 &&
+	      setuid(OTHER) == 0);
+	ushm__clearerr();
+	CHECK_ERR(ushm_shmget(K1, 2 * PG, IPC_CREAT | 0600), ENOMEM);
+	CHECK(strstr(ushm_strerror(), "another user's"));
+	CHECK_EQ(ushm_check(NULL, NULL), 1);	/* the file of no segment */
+}
+
+TEST(files_name_taken_from_a_user)
+{
+	char path[800];
+	int fd;
+
+	setup();
+	in_child_ok(nobody_takes_names, NULL);
+	seg_path(path, sizeof(path), K1, 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	seg_path(path, sizeof(path), K2, 1);
+	CHECK(unlink(path) == 0);	/* the link: not needed here */
+	in_child_ok(other_creates, NULL);
+	file_holds(fd, "nobody", 2 * PG);
+	close(fd);
+}
+
 /* Before root's first use of a shared directory: nobody's registry, a
  * link as the lock file, nobody's segments/.  Root refuses each (and
  * makes nothing through the link). */
