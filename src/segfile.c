@@ -81,8 +81,9 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 		    ushm__os_unlinkat(ns->segfd, name, 0) == 0)
 			continue;
 		ushm__seterr("cannot create %s/segments/%s: %s", ns->path,
-			     name, r == -EEXIST ? "the name is taken, by a file of another user's"
-			     : strerror(-r));
+			     name, r == -EEXIST ? "the name is taken, by a "
+						  "file of another user's"
+						: strerror(-r));
 		/* EEXIST would tell shmget's caller that the key exists; the
 		 * segment's overhead cannot be made, which is ENOMEM. */
 		return r == -EEXIST ? -ENOMEM : r;
@@ -159,7 +160,10 @@ static int seg_fopen(struct ushm_ns *ns, const struct ushm_slot *s,
 	int fd, r;
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC, 0);
+	/* O_NONBLOCK: a FIFO in the file's place would block the open (it
+	 * changes nothing for a regular file). */
+	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC |
+				   O_NONBLOCK, 0);
 	if (fd < 0 && (errno == ELOOP || errno == ENXIO)) {
 		/* A symbolic link (not followed), or a FIFO or socket: not
 		 * a file the library made (see seg_check for the errno). */
@@ -193,8 +197,7 @@ int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
 int ushm__seg_open_trunc(struct ushm_ns *ns, const struct ushm_slot *s,
 			 uint32_t idx)
 {
-	/* O_NONBLOCK: a file replaced by a FIFO would block the open. */
-	return seg_fopen(ns, s, idx, O_WRONLY | O_NONBLOCK, true);
+	return seg_fopen(ns, s, idx, O_WRONLY, true);
 }
 
 /*
@@ -307,7 +310,7 @@ int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 	/* A descriptor to change the file through.  Changing a mode or an
 	 * ACL takes ownership, not access, and the owner may have neither
 	 * read nor write access to the file: then an O_PATH one. */
-	fd = seg_fopen(ns, s, idx, O_RDONLY | O_NONBLOCK, false);
+	fd = seg_fopen(ns, s, idx, O_RDONLY, false);
 	if (fd == -EACCES) {
 		fd = seg_fopen(ns, s, idx, O_PATH, false);
 		opath = true;

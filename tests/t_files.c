@@ -602,8 +602,10 @@ static void nobody_links_own_file(void *arg)
 		CHECK(symlink(target, path) == 0);
 	else if (kind == 1)
 		nobody_file(path, "nobody", 2 * PG);
-	else
+	else if (kind == 2)
 		CHECK_ERR(link(target, path), EPERM);	/* protected_hardlinks */
+	else
+		CHECK(mkfifo(path, 0666) == 0);	/* would block an open */
 	_exit(nseg == 0 ? 0 : 1);
 }
 
@@ -613,9 +615,10 @@ static void root_uses_nobodys(void *arg)
 	int kind = *(int *)arg;
 
 	CHECK_EQ(ushm_shmget(K3, 0, 0), 0);
-	if (kind < 2)
+	if (kind != 2) {
 		CHECK_ERR(ushm_shmat(0, NULL, 0), EUCLEAN);
-	else
+		CHECK_ERR(ushm_shmat(0, NULL, SHM_RDONLY), EUCLEAN);
+	} else
 		CHECK(ushm_shmat(0, NULL, 0) == (void *)-1);
 	/* The attack the reviewer measured: IPC_SET by root changed the
 	 * mode of whatever the link pointed at. */
@@ -629,7 +632,9 @@ TEST(files_nobodys_segment_replaced)
 {
 	char path[800];
 
-	for (int kind = 0; kind < 3; kind++) {
+	/* 0 a link to the target, 1 a file of nobody's, 2 a hard link to
+	 * the target (refused by the kernel), 3 a FIFO. */
+	for (int kind = 0; kind < 4; kind++) {
 		int st, fd = -1;
 
 		setup();
