@@ -161,9 +161,11 @@ static int seg_fopen(struct ushm_ns *ns, const struct ushm_slot *s,
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
 	/* O_NONBLOCK: a FIFO in the file's place would block the open (it
-	 * changes nothing for a regular file). */
-	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC |
-				   O_NONBLOCK, 0);
+	 * changes nothing for a regular file); openat2 refuses it with
+	 * O_PATH, which opens nothing anyway. */
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK;
+	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC, 0);
 	if (fd < 0 && (errno == ELOOP || errno == ENXIO)) {
 		/* A symbolic link (not followed), or a FIFO or socket: not
 		 * a file the library made (see seg_check for the errno). */
