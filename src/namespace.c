@@ -112,7 +112,8 @@ static int open_dir(int parentfd, const char *name, const char *path,
 			     strerror(errno));
 		goto fail;
 	}
-	if (made && st.st_uid == me && (mode_t)create_mode != 0700) {
+	if (made && st.st_uid == me &&
+	    (st.st_mode & 07777) != (mode_t)create_mode) {
 		if (ushm__os_fchmod(fd, (mode_t)create_mode) < 0) {
 			r = -errno;
 			ushm__seterr("cannot make namespace %s mode %04o: %s",

@@ -898,3 +898,25 @@ TEST(files_private_default_order)
 {
 	in_mount_ns(xdg_first, NULL);
 }
+
+/* A namespace made under a tight umask still gets its mode (set through
+ * the descriptor, not by name). */
+TEST(files_made_whatever_the_umask)
+{
+	const char *base = test_namespace(0);
+	char path[700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s.umask", base);
+	umask(0277);
+	CHECK(ushm_namespace_set(path) == 0);
+	CHECK(stat(path, &st) == 0);
+	CHECK_EQ(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof(path), "%s.umask-shared", base);
+	CHECK(ushm_namespace_create(path, 1) == 0);
+	CHECK(stat(path, &st) == 0);
+	CHECK_EQ(st.st_mode & 07777, 01777);
+	strcat(path, "/segments");
+	CHECK(stat(path, &st) == 0);
+	CHECK_EQ(st.st_mode & 07777, 01777);
+}
