@@ -4,15 +4,15 @@
 # The writer reads lines into a shared segment (key 1234), the reader
 # prints them as "You wrote: ..." and removes the segment after "end".
 # Both use the default namespace: $USHM_DIR if set, else the system
-# namespace /dev/shm/ushm (made on first use by root), else a private one.
+# namespace /run/ushm (made on first use by root), else a private one.
 # A namespace that the demo itself made is removed again at the end.
 set -e
 B=${1:-build}
 cd "$(dirname "$0")/.."
 ns=${USHM_DIR:-}
 if [ -z "$ns" ]; then
-	if [ "$(id -u)" = 0 ]; then ns=/dev/shm/ushm
-	elif [ -d /dev/shm/ushm ]; then ns=/dev/shm/ushm
+	if [ "$(id -u)" = 0 ]; then ns=/run/ushm
+	elif [ -d /run/ushm ] && [ -k /run/ushm ]; then ns=/run/ushm
 	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then ns=$XDG_RUNTIME_DIR/ushm
 	else ns=/dev/shm/ushm-$(id -u)
 	fi

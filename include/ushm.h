@@ -41,7 +41,7 @@ USHM_EXTERN int ushm_shmctl(int shmid, int cmd, struct shmid_ds *buf);
 
 /*
  * Choose this process's namespace directory.  NULL returns to the default
- * rules (USHM_DIR, then the system namespace /dev/shm/ushm, then a private
+ * rules (USHM_DIR, then the system namespace /run/ushm, then a private
  * per-user one).  The directory is opened and checked at once; a missing
  * directory is created (mode 0700).  Fails with EBUSY while the process
  * has segments attached.  Returns 0, or -1 with errno and ushm_strerror().

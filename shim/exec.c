@@ -64,7 +64,8 @@ static bool preload_has_self(const char *v)
 
 void shim__exec_init(void)
 {
-	const char *pre = getenv("LD_PRELOAD"), *dir = getenv("USHM_DIR");
+	const char *pre = secure_getenv("LD_PRELOAD");
+	const char *dir = secure_getenv("USHM_DIR");
 	Dl_info info;
 
 	/* Only when preloaded: a program linked with the shim on purpose

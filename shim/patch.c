@@ -160,7 +160,7 @@ void shim__patch_base(void)
 	long mem;
 
 	/* For tests: show what the patches catch by leaving them out. */
-	if (getenv("USHM_SHIM_NOPATCH"))
+	if (secure_getenv("USHM_SHIM_NOPATCH"))
 		nopatch = true;
 	if (nopatch)
 		return;

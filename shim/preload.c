@@ -42,7 +42,7 @@ static void explain(void)
 
 	if (!why || !*why || __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		return;
-	if (!getenv("USHM_QUIET"))
+	if (!secure_getenv("USHM_QUIET"))
 		fprintf(stderr, "ushm: %s\n", why);
 	errno = e;
 }

@@ -283,15 +283,53 @@ static void check_header(struct ushm_hdr *h, struct checker *ck)
 			  h->task_hwm);
 }
 
-static void resize(struct ushm_ns *ns, const char *name, uint64_t len)
+/* Give segments/NAME length LEN if it still is file INO: truncated
+ * through a descriptor checked to be that file, never by its name. */
+static void resize(struct ushm_ns *ns, const char *name, uint64_t ino,
+		   uint64_t len)
 {
-	int fd = ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
-				 O_NOFOLLOW | O_NONBLOCK, 0);
+	struct stat st;
+	int fd = ushm__os_open_beneath(ns->segfd, name, O_WRONLY | O_CLOEXEC |
+				       O_NONBLOCK, 0);
 
-	if (fd >= 0) {
+	if (fd < 0)
+		return;
+	if (ushm__os_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_ino == ino)
 		ushm__os_ftruncate(fd, (off_t)len);
-		ushm__os_close(fd);
-	}
+	ushm__os_close(fd);
+}
+
+/* The status of segments/NAME itself (a link is not followed): 0, or -1
+ * with errno. */
+static int file_stat(struct ushm_ns *ns, const char *name, struct stat *st)
+{
+	int fd = ushm__os_open_beneath(ns->segfd, name, O_PATH | O_CLOEXEC,
+				       0), r;
+
+	if (fd < 0)
+		return -1;
+	r = ushm__os_fstat(fd, st);
+	ushm__os_close(fd);
+	return r;
+}
+
+/* A new, empty file for live slot S (ID) whose file is gone: the data
+ * are lost, the id stays usable. */
+static void remake(struct ushm_ns *ns, struct ushm_slot *s, int id,
+		   int *fixed)
+{
+	uint64_t ino;
+	int fd = ushm__seg_create(ns, s->orig_key, id, s->mode & 0777,
+				  ushm__seg_maplen(s), &ino);
+
+	if (fd < 0)
+		return;
+	if (ushm__cred()->euid != s->cuid)
+		ushm__os_fchown(fd, s->cuid, s->cgid);
+	ushm__os_close(fd);
+	s->ino = ino;
+	(*fixed)++;
 }
 
 /* I10: files and slots, one to one. */
@@ -339,6 +377,7 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 		struct ushm_slot *s = ushm__slot(h, i);
 		char name[64];
 		struct stat st;
+		bool ours;
 		int id;
 
 		/* No file yet (a private namespace's segment never attached):
@@ -348,39 +387,49 @@ static void check_files(struct ushm_ns *ns, struct checker *ck, bool fix,
 			continue;
 		id = ushm__id(i, s->seq);
 		ushm__seg_name(name, sizeof(name), s->orig_key, id);
-		if (ushm__os_fstatat(ns->segfd, name, &st,
-				     AT_SYMLINK_NOFOLLOW) < 0) {
+		if (file_stat(ns, name, &st) < 0) {
 			violation(ck, "I10: id %d: its file %s is missing", id,
 				  name);
-			if (fix) {
-				uint64_t ino;
-				/* The data is gone; the id stays usable. */
-				int nfd = ushm__seg_create(ns, s->orig_key, id,
-							   s->mode & 0777,
-							   ushm__seg_maplen(s),
-							   &ino);
-
-				if (nfd >= 0) {
-					ushm__os_close(nfd);
-					s->ino = ino;
-					(*fixed)++;
-				}
-			}
+			if (fix && errno == ENOENT)
+				remake(ns, s, id, fixed);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || st.st_ino != s->ino ||
-		    (uint64_t)st.st_size != ushm__seg_maplen(s)) {
-			violation(ck, "I10: id %d: %s is not the file it was "
-				  "created as (type, inode or size differ)", id,
-				  name);
-			if (fix && S_ISREG(st.st_mode)) {
-				/* Keep the file, at its size (bytes beyond it
-				 * were never part of the segment). */
-				s->ino = st.st_ino;
-				if ((uint64_t)st.st_size != ushm__seg_maplen(s))
-					resize(ns, name, ushm__seg_maplen(s));
-				(*fixed)++;
-			}
+		if (S_ISREG(st.st_mode) && st.st_ino == s->ino &&
+		    ushm__seg_owner_ok(ns, s, st.st_uid) && st.st_nlink == 1 &&
+		    (uint64_t)st.st_size == ushm__seg_maplen(s))
+			continue;
+		/* A file the segment may own: a regular file with no other
+		 * name, of its creator or of the namespace's owner.  Anything
+		 * else is never adopted: it could be another user's (who
+		 * would then read what the segment's users write) or a link
+		 * to anything at all. */
+		ours = S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		       ushm__seg_owner_ok(ns, s, st.st_uid);
+		if (!ours) {
+			violation(ck, "I10: id %d: %s is not the segment's "
+				  "(%s of uid %u, %lu links): not adopted",
+				  id, name, S_ISREG(st.st_mode) ? "a file"
+				  : S_ISLNK(st.st_mode) ? "a symbolic link"
+				  : "not a regular file", (unsigned)st.st_uid,
+				  (unsigned long)st.st_nlink);
+			/* Only the impostor's name goes (unlinkat follows no
+			 * link); the data were lost when it took the place
+			 * of the segment's file, and a new file keeps the
+			 * id usable. */
+			if (fix && ushm__os_unlinkat(ns->segfd, name, 0) == 0)
+				remake(ns, s, id, fixed);
+			continue;
+		}
+		violation(ck, "I10: id %d: %s is not the file it was created "
+			  "as (inode or size differ)", id, name);
+		if (fix) {
+			/* Keep the file, at its size (bytes beyond it were
+			 * never part of the segment). */
+			s->ino = st.st_ino;
+			if ((uint64_t)st.st_size != ushm__seg_maplen(s))
+				resize(ns, name, st.st_ino,
+				       ushm__seg_maplen(s));
+			(*fixed)++;
 		}
 	}
 }

@@ -208,8 +208,13 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 		     uint64_t len, uint64_t *ino);	/* returns an O_RDWR fd */
 int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
 		   uint32_t idx, int flags);
-int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id);
+int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id,
+		     uint64_t ino);
+int ushm__seg_open_trunc(struct ushm_ns *ns, const struct ushm_slot *s,
+			 uint32_t idx);
 uint64_t ushm__seg_maplen(const struct ushm_slot *s);
+bool ushm__seg_owner_ok(const struct ushm_ns *ns, const struct ushm_slot *s,
+			uid_t uid);
 int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 			 uint32_t idx);
 int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,

@@ -8,8 +8,10 @@
 #include "os.h"
 
 #include <errno.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -153,25 +155,6 @@ int ushm__os_fchown(int fd, uid_t uid, gid_t gid)
 	return fchown(fd, uid, gid);
 }
 
-int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode)
-{
-	FAULT(OS_FCHMOD, -1);
-	return fchmodat(dirfd, path, mode, 0);
-}
-
-int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
-		       size_t len)
-{
-	FAULT(OS_XATTR, -1);
-	return lsetxattr(path, name, val, len, 0);
-}
-
-int ushm__os_lremovexattr(const char *path, const char *name)
-{
-	FAULT(OS_XATTR, -1);
-	return lremovexattr(path, name);
-}
-
 /* The memory calls go straight to the kernel: the library wraps the C
  * library's mmap, munmap, mprotect and mremap (vma.c), and must not meet
  * its own wrappers. */
@@ -226,6 +209,100 @@ int ushm__os_dup(int fd)
 	FAULT(OS_DUP, -1);
 	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
+
+/*
+ * ---- Files in directories other users may write (segfile.c,
+ * registry.c, namespace.c): opened without following any link, then
+ * changed only through the descriptor. ----
+ */
+
+/* 0: openat2 not tried yet, 1: the kernel has it, -1: ENOSYS (before
+ * 5.6, or a sandbox that hides it). */
+static int have_openat2;
+
+int ushm__os_open_beneath(int dirfd, const char *name, int flags,
+			  mode_t mode)
+{
+	struct open_how how;
+	int fd;
+
+	flags |= O_NOFOLLOW;
+	if (__atomic_load_n(&have_openat2, __ATOMIC_RELAXED) >= 0) {
+		memset(&how, 0, sizeof(how));
+		how.flags = (uint64_t)flags;
+		/* openat2 refuses a mode without O_CREAT or O_TMPFILE. */
+		how.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE
+				   ? mode & 07777 : 0;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			      RESOLVE_NO_MAGICLINKS;
+		RETRY(OS_OPENAT, fd, (int)syscall(SYS_openat2, dirfd, name,
+						  &how, sizeof(how)));
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
+			__atomic_store_n(&have_openat2, 1, __ATOMIC_RELAXED);
+			return fd;
+		}
+		/* ENOSYS: a kernel before 5.6, or a seccomp filter that
+		 * hides it; EPERM: some container filters block openat2
+		 * that way (openat below then says whether EPERM is real). */
+		if (errno == ENOSYS)
+			__atomic_store_n(&have_openat2, -1, __ATOMIC_RELAXED);
+	}
+	/* The names the library opens this way are one component each, so
+	 * O_NOFOLLOW (on the last component) is all openat2 added. */
+	RETRY(OS_OPENAT, fd, openat(dirfd, name, flags, mode));
+	return fd;
+}
+
+int ushm__os_fsetxattr(int fd, const char *name, const void *val,
+		       size_t len)
+{
+	FAULT(OS_XATTR, -1);
+	return fsetxattr(fd, name, val, len, 0);
+}
+
+int ushm__os_fremovexattr(int fd, const char *name)
+{
+	FAULT(OS_XATTR, -1);
+	return fremovexattr(fd, name);
+}
+
+/* The same, on an O_PATH descriptor (which fchmod and fsetxattr refuse):
+ * through its /proc/self/fd link, which the kernel resolves to the very
+ * file the descriptor is open on, not by any name in a directory. */
+static void fd_path(char *buf, size_t len, int fd)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+int ushm__os_fchmod_opath(int fd, mode_t mode)
+{
+	char p[40];
+
+	FAULT(OS_FCHMOD, -1);
+	fd_path(p, sizeof(p), fd);
+	return chmod(p, mode);
+}
+
+int ushm__os_fsetxattr_opath(int fd, const char *name, const void *val,
+			     size_t len)
+{
+	char p[40];
+
+	FAULT(OS_XATTR, -1);
+	fd_path(p, sizeof(p), fd);
+	return setxattr(p, name, val, len, 0);
+}
+
+int ushm__os_fremovexattr_opath(int fd, const char *name)
+{
+	char p[40];
+
+	FAULT(OS_XATTR, -1);
+	fd_path(p, sizeof(p), fd);
+	return removexattr(p, name);
+}
+
+/* ---- end of the file wrappers ---- */
 
 bool ushm__os_tid_exists(pid_t tid)
 {

@@ -34,10 +34,6 @@ int ushm__os_ftruncate(int fd, off_t len);
 int ushm__os_fallocate(int fd, off_t off, off_t len);
 int ushm__os_fchmod(int fd, mode_t mode);
 int ushm__os_fchown(int fd, uid_t uid, gid_t gid);
-int ushm__os_fchmodat(int dirfd, const char *path, mode_t mode);
-int ushm__os_lsetxattr(const char *path, const char *name, const void *val,
-		       size_t len);
-int ushm__os_lremovexattr(const char *path, const char *name);
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off);
 int ushm__os_munmap(void *addr, size_t len);
@@ -48,6 +44,25 @@ int ushm__os_linkat(int olddirfd, const char *oldpath, int newdirfd,
 int ushm__os_fstatfs(int fd, struct statfs *st);
 ssize_t ushm__os_pread(int fd, void *buf, size_t len, off_t off);
 int ushm__os_dup(int fd);
+
+/*
+ * Files in directories other users may write.  ushm__os_open_beneath
+ * opens NAME, one component, relative to DIRFD without following a
+ * symbolic link: openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where
+ * the kernel has it, else openat; always O_NOFOLLOW (counts as openat
+ * for fault injection).  The rest change a file through a descriptor;
+ * the _opath ones take an O_PATH descriptor (via /proc/self/fd, which
+ * names the open file itself).
+ */
+int ushm__os_open_beneath(int dirfd, const char *name, int flags,
+			  mode_t mode);
+int ushm__os_fsetxattr(int fd, const char *name, const void *val,
+		       size_t len);
+int ushm__os_fremovexattr(int fd, const char *name);
+int ushm__os_fchmod_opath(int fd, mode_t mode);
+int ushm__os_fsetxattr_opath(int fd, const char *name, const void *val,
+			     size_t len);
+int ushm__os_fremovexattr_opath(int fd, const char *name);
 
 /* OFD locks on one byte: set (F_WRLCK, non-blocking), or test
  * whether another open file description holds it (1 held, 0 free). */

@@ -241,82 +241,159 @@ static int registry_validate(struct ushm_ns *ns, const struct ushm_hdr *h,
 	return 0;
 }
 
+/*
+ * Who may own the registry, the lock file and segments/: the namespace's
+ * owner, and in a private namespace root as well.  In a shared one every
+ * user may create names in the directory, so a file of anyone else there
+ * was not made by this library for the namespace: refused, whatever it
+ * is.  Only those who may own them make them (may_make).
+ */
+static bool owner_ok(const struct ushm_ns *ns, uid_t uid)
+{
+	return uid == ns->owner || (!ns->shared && uid == 0);
+}
+
+static bool may_make(const struct ushm_ns *ns, const char *what)
+{
+	if (owner_ok(ns, ushm__cred()->euid))
+		return true;
+	ushm__seterr("%s/%s does not exist, and only the namespace's owner "
+		     "(uid %u) may make it", ns->path, what,
+		     (unsigned)ns->owner);
+	return false;
+}
+
+/* Check FD, opened as NS's WHAT, against what it must be: a file of
+ * type TYPE (S_IFREG, S_IFDIR) of an owner owner_ok accepts.  0, or
+ * -EUCLEAN (-EACCES for another user's) with the reason. */
+static int check_own(struct ushm_ns *ns, int fd, const char *what,
+		     mode_t type, struct stat *st)
+{
+	if (ushm__os_fstat(fd, st) < 0) {
+		int e = errno;
+
+		ushm__seterr("cannot stat %s/%s: %s", ns->path, what,
+			     strerror(e));
+		return -e;
+	}
+	if ((st->st_mode & S_IFMT) != type) {
+		ushm__seterr("%s/%s is not a %s", ns->path, what,
+			     type == S_IFDIR ? "directory" : "regular file");
+		return -EUCLEAN;
+	}
+	if (!owner_ok(ns, st->st_uid)) {
+		ushm__seterr("%s/%s belongs to uid %u, not to the namespace's "
+			     "owner (uid %u): refusing to use it", ns->path,
+			     what, (unsigned)st->st_uid, (unsigned)ns->owner);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* A name of the namespace directory that is not what it must be: ELOOP
+ * (a symbolic link, not followed) is said as such. */
+static int open_fail(struct ushm_ns *ns, const char *what)
+{
+	int e = errno;
+
+	if (e == ELOOP) {
+		ushm__seterr("%s/%s is a symbolic link: refusing to follow it",
+			     ns->path, what);
+		return -EUCLEAN;
+	}
+	ushm__seterr("cannot open %s/%s: %s", ns->path, what, strerror(e));
+	return -e;
+}
+
 static int open_lockfile(struct ushm_ns *ns)
 {
 	mode_t mode = ns->shared ? 0666 : 0600;
 	struct stat st;
-	int fd;
+	int fd = -1, r;
 
-	fd = ushm__os_openat(ns->dirfd, LOCKFILE_NAME, O_RDWR | O_CREAT |
-			     O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd >= 0) {
-		if (ushm__os_fchmod(fd, mode) < 0)
-			goto fail;
-	} else if (errno == EEXIST) {
-		fd = ushm__os_openat(ns->dirfd, LOCKFILE_NAME,
-				     O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+	fd = ushm__os_open_beneath(ns->dirfd, LOCKFILE_NAME, O_RDWR |
+				   O_CLOEXEC, 0);
+	if (fd < 0 && errno == ENOENT) {
+		if (!may_make(ns, LOCKFILE_NAME))
+			return -EACCES;
+		fd = ushm__os_open_beneath(ns->dirfd, LOCKFILE_NAME, O_RDWR |
+					   O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0 && ushm__os_fchmod(fd, mode) < 0) {
+			r = -errno;
+			ushm__seterr("cannot set up %s/lock: %s", ns->path,
+				     strerror(errno));
+			ushm__os_close(fd);
+			return r;
+		}
+		if (fd < 0 && errno == EEXIST)	/* made meanwhile */
+			fd = ushm__os_open_beneath(ns->dirfd, LOCKFILE_NAME,
+						   O_RDWR | O_CLOEXEC, 0);
 	}
 	if (fd < 0)
-		goto fail;
-	if (ushm__os_fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+		return open_fail(ns, LOCKFILE_NAME);
+	if ((r = check_own(ns, fd, LOCKFILE_NAME, S_IFREG, &st)) != 0) {
 		ushm__os_close(fd);
-		ushm__seterr("%s/lock is not a regular file", ns->path);
-		return -EUCLEAN;
+		return r;
 	}
 	ns->lockfd = fd;
 	return 0;
-fail:
-	{
-		int e = errno;
-
-		if (fd >= 0)
-			ushm__os_close(fd);
-		ushm__seterr("cannot open %s/lock: %s", ns->path, strerror(e));
-		return -e;
-	}
 }
 
-/* The segments/ directory: made with the namespace, writable by all the
- * namespace's users and not sticky (see segfile.c). */
+/*
+ * The segments/ directory: made with the namespace, writable by all the
+ * namespace's users; in a shared namespace sticky (mode 01777), so that
+ * only a file's owner (or root) can remove, rename or replace it
+ * (segfile.c).  A shared namespace made before segments/ was sticky has
+ * it 0777: its owner makes it sticky when opening the namespace, and
+ * until then every other user refuses the namespace (the message says
+ * why).
+ */
 static int open_segdir(struct ushm_ns *ns)
 {
-	mode_t mode = ns->shared ? 0777 : 0700;
+	mode_t mode = ns->shared ? 01777 : 0700;
 	struct stat st;
-	int fd;
+	int fd, r;
 
-	if (ushm__os_mkdirat(ns->dirfd, SEGDIR_NAME, 0700) == 0) {
-		if (ushm__os_fchmodat(ns->dirfd, SEGDIR_NAME, mode) < 0)
-			goto fail;
-	} else if (errno != EEXIST) {
-		goto fail;
+	fd = ushm__os_open_beneath(ns->dirfd, SEGDIR_NAME, O_RDONLY |
+				   O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0 && errno == ENOENT) {
+		if (!may_make(ns, SEGDIR_NAME))
+			return -EACCES;
+		if (ushm__os_mkdirat(ns->dirfd, SEGDIR_NAME, 0700) < 0 &&
+		    errno != EEXIST)
+			return open_fail(ns, SEGDIR_NAME);
+		fd = ushm__os_open_beneath(ns->dirfd, SEGDIR_NAME, O_RDONLY |
+					   O_DIRECTORY | O_CLOEXEC, 0);
 	}
-	fd = ushm__os_openat(ns->dirfd, SEGDIR_NAME, O_RDONLY | O_DIRECTORY |
-			     O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
+		return open_fail(ns, SEGDIR_NAME);
+	if ((r = check_own(ns, fd, SEGDIR_NAME, S_IFDIR, &st)) != 0)
 		goto fail;
-	if (ushm__os_fstat(fd, &st) < 0) {
-		ushm__os_close(fd);
-		goto fail;
+	/* Just made (0700, whatever the umask), or made before it was
+	 * sticky: its owner gives it its mode, through the descriptor. */
+	if ((st.st_mode & 07777) != mode && st.st_uid == ushm__cred()->euid &&
+	    ((st.st_mode & 07777) == 0700 || ns->shared)) {
+		if (ushm__os_fchmod(fd, mode) < 0) {
+			r = -errno;
+			ushm__seterr("cannot make %s/segments mode %04o: %s",
+				     ns->path, (unsigned)mode, strerror(errno));
+			goto fail;
+		}
+		st.st_mode = (st.st_mode & ~07777u) | mode;
 	}
-	if (st.st_uid != ns->owner && st.st_uid != 0 && !ns->shared) {
-		ushm__os_close(fd);
-		ushm__seterr("%s/segments belongs to uid %u, not to the "
-			     "namespace's owner", ns->path,
-			     (unsigned)st.st_uid);
-		return -EACCES;
+	if ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX)) {
+		ushm__seterr("%s/segments is writable by others without the "
+			     "sticky bit (a namespace made by an older ushm): "
+			     "its owner (uid %u) makes it sticky by using the "
+			     "namespace once", ns->path, (unsigned)st.st_uid);
+		r = -EACCES;
+		goto fail;
 	}
 	ns->segfd = fd;
 	return 0;
 fail:
-	{
-		int e = errno;
-
-		ushm__seterr("cannot open %s/segments: %s", ns->path,
-			     strerror(e));
-		return -e;
-	}
+	ushm__os_close(fd);
+	return r;
 }
 
 int ushm__registry_open(struct ushm_ns *ns)
@@ -327,38 +404,22 @@ int ushm__registry_open(struct ushm_ns *ns)
 	int fd, r;
 
 	for (int attempt = 0;; attempt++) {
-		fd = ushm__os_openat(ns->dirfd, REGISTRY_NAME,
-				     O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		fd = ushm__os_open_beneath(ns->dirfd, REGISTRY_NAME,
+					   O_RDWR | O_CLOEXEC, 0);
 		if (fd >= 0)
 			break;
-		if (errno != ENOENT || attempt >= 3) {
-			r = -errno;
-			ushm__seterr("cannot open %s/registry: %s", ns->path,
-				     strerror(errno));
-			return r;
-		}
+		if (errno != ENOENT || attempt >= 3)
+			return open_fail(ns, REGISTRY_NAME);
+		if (!may_make(ns, REGISTRY_NAME))
+			return -EACCES;
 		r = registry_create(ns);
 		if (r && r != -EEXIST)
 			return r;
 	}
-	if (ushm__os_fstat(fd, &st) < 0) {
-		r = -errno;
-		ushm__seterr("cannot stat %s/registry: %s", ns->path,
-			     strerror(errno));
+	r = check_own(ns, fd, REGISTRY_NAME, S_IFREG, &st);
+	if (r)
 		goto out;
-	}
 	r = -EUCLEAN;
-	if (!S_ISREG(st.st_mode)) {
-		ushm__seterr("%s/registry is not a regular file", ns->path);
-		goto out;
-	}
-	if (!ns->shared && st.st_uid != ns->owner && st.st_uid != 0) {
-		ushm__seterr("%s/registry belongs to uid %u, not to the "
-			     "namespace's owner", ns->path,
-			     (unsigned)st.st_uid);
-		r = -EACCES;
-		goto out;
-	}
 	if (st.st_size < (off_t)sizeof(h)) {
 		ushm__seterr("%s/registry is truncated (%lld bytes)", ns->path,
 			     (long long)st.st_size);
@@ -865,7 +926,7 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 		if (s && s->state == SLOT_LIVE && !(s->flags & SEGF_FILE) &&
 		    s->seq < USHM_SEQ_LIMIT)
 			ushm__seg_unlink(ns, s->orig_key,
-					 ushm__id(h->intent.slot, s->seq));
+					 ushm__id(h->intent.slot, s->seq), 0);
 		memset(&h->intent, 0, sizeof(h->intent));
 		fixed++;
 	} else if (h->intent.op != INTENT_NONE) {
@@ -918,7 +979,9 @@ int ushm__recover_locked(struct ushm_ns *ns, bool thorough)
 		    bad || s->state > SLOT_DESTROYING) {
 			if (s->seq < USHM_SEQ_LIMIT)
 				ushm__seg_unlink(ns, s->orig_key,
-						 ushm__id(i, s->seq));
+						 ushm__id(i, s->seq),
+						 s->flags & SEGF_FILE ? s->ino
+								      : 0);
 			if (s->state == SLOT_DESTROYING)
 				h->destroyed++;
 			memset(s, 0, sizeof(*s));

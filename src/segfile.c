@@ -7,11 +7,18 @@
  * does.  Its owner and mode carry the segment's, so the operating system
  * itself refuses a process that the permission bits refuse.
  *
- * segments/ is writable by every user of a shared namespace and not
- * sticky, because whoever destroys a segment (its last detacher, maybe
- * another user) must be able to unlink its file.  Someone could then
- * swap a file for their own; so the slot records the file's inode, and
- * shmat refuses a file whose inode differs (see ushm__seg_open).
+ * segments/ of a shared namespace is writable by every user, so nothing
+ * here trusts a name (README, "Namespaces", its trust model):
+ *  - segments/ is sticky (registry.c): only a file's owner (and root) can
+ *    remove, rename or replace it there, so no other user can put
+ *    anything under the name of a file that exists;
+ *  - a file is opened without following links (ushm__os_open_beneath)
+ *    and checked before any use (seg_check): a regular file with one
+ *    link, the inode the slot recorded at creation, owned by the
+ *    segment's creator or the namespace's owner.  A file that fails is
+ *    never mapped, changed or truncated;
+ *  - modes and ACLs are changed through that descriptor, and a file is
+ *    removed only after the name was seen to hold the slot's inode.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -61,20 +68,25 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 
 	ushm__seg_name(name, sizeof(name), key, id);
 	for (int attempt = 0;; attempt++) {
-		fd = ushm__os_openat(ns->segfd, name, O_RDWR | O_CREAT |
-				     O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-				     mode & 0777);
+		fd = ushm__os_open_beneath(ns->segfd, name, O_RDWR | O_CREAT |
+					   O_EXCL | O_CLOEXEC, mode & 0777);
 		if (fd >= 0)
 			break;
 		/* No slot owns this name (it is being created now), so a
-		 * file under it is debris of some earlier failure. */
-		if (errno == EEXIST && attempt == 0 &&
+		 * file under it is debris of some earlier failure, or put
+		 * there by someone: in a sticky segments/ only its owner or
+		 * root can remove it, and otherwise the creation fails. */
+		r = -errno;
+		if (r == -EEXIST && attempt == 0 &&
 		    ushm__os_unlinkat(ns->segfd, name, 0) == 0)
 			continue;
-		r = -errno;
 		ushm__seterr("cannot create %s/segments/%s: %s", ns->path,
-			     name, strerror(errno));
-		return r;
+			     name, r == -EEXIST ? "the name is taken, by a "
+						  "file of another user's"
+						: strerror(-r));
+		/* EEXIST would tell shmget's caller that the key exists; the
+		 * segment's overhead cannot be made, which is ENOMEM. */
+		return r == -EEXIST ? -ENOMEM : r;
 	}
 	/* The mode must not depend on the caller's umask: fix it if the
 	 * umask took bits away. */
@@ -85,6 +97,8 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 		r = -errno;
 		ushm__seterr("cannot set up %s/segments/%s: %s", ns->path,
 			     name, strerror(errno));
+		/* Just made with O_EXCL, in a directory where only we (or
+		 * root) may rename it: the name is still this file's. */
 		ushm__os_unlinkat(ns->segfd, name, 0);
 		ushm__os_close(fd);
 		return r;
@@ -93,42 +107,150 @@ int ushm__seg_create(struct ushm_ns *ns, int32_t key, int id, mode_t mode,
 	return fd;
 }
 
-int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
-		   uint32_t idx, int flags)
+/* Whether UID may own the file of segment S: its creator (who made the
+ * file, or was given it by root), or the namespace's owner (who may make
+ * the file of a segment root created in a private namespace). */
+bool ushm__seg_owner_ok(const struct ushm_ns *ns, const struct ushm_slot *s,
+			uid_t uid)
+{
+	return uid == s->cuid || uid == ns->owner;
+}
+
+/*
+ * Is FD, opened under NAME, the file of slot S?  0, or -EUCLEAN with the
+ * reason in ushm_strerror() (unless QUIET); ST gets its status.  EUCLEAN
+ * is what the library says of a namespace that is not as it made it; no
+ * errno of the kernel's fits a file put in place by someone else.
+ */
+static int seg_check(struct ushm_ns *ns, const struct ushm_slot *s,
+		     const char *name, int fd, struct stat *st, bool quiet)
+{
+	const char *why;
+
+	if (ushm__os_fstat(fd, st) < 0) {
+		int e = errno;
+
+		if (!quiet)
+			ushm__seterr("cannot stat %s/segments/%s: %s",
+				     ns->path, name, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st->st_mode))
+		why = "is not a regular file";
+	else if (st->st_ino != s->ino)
+		why = "is not the file the segment was created with";
+	else if (!ushm__seg_owner_ok(ns, s, st->st_uid))
+		why = "belongs to another user than the segment's creator";
+	else if (st->st_nlink != 1)
+		why = "has other names (hard links)";
+	else
+		return 0;
+	if (!quiet)
+		ushm__seterr("%s/segments/%s %s: not using it", ns->path, name,
+			     why);
+	return -EUCLEAN;
+}
+
+/* Open the file of slot IDX (S) with FLAGS, checked (seg_check). */
+static int seg_fopen(struct ushm_ns *ns, const struct ushm_slot *s,
+		     uint32_t idx, int flags, bool quiet)
 {
 	struct stat st;
 	char name[64];
-	int fd;
+	int fd, r;
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	fd = ushm__os_openat(ns->segfd, name,
-			     flags | O_CLOEXEC | O_NOFOLLOW, 0);
+	/* O_NONBLOCK: a FIFO in the file's place would block the open (it
+	 * changes nothing for a regular file); openat2 refuses it with
+	 * O_PATH, which opens nothing anyway. */
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK;
+	fd = ushm__os_open_beneath(ns->segfd, name, flags | O_CLOEXEC, 0);
+	if (fd < 0 && (errno == ELOOP || errno == ENXIO)) {
+		/* A symbolic link (not followed), or a FIFO or socket: not
+		 * a file the library made (see seg_check for the errno). */
+		if (!quiet)
+			ushm__seterr("%s/segments/%s is a symbolic link or a "
+				     "special file: not using it", ns->path,
+				     name);
+		return -EUCLEAN;
+	}
 	if (fd < 0) {
 		int e = errno;
 
-		if (e != EACCES)
+		if (e != EACCES && !quiet)
 			ushm__seterr("cannot open %s/segments/%s: %s",
 				     ns->path, name, strerror(e));
 		return -e;
 	}
-	if (ushm__os_fstat(fd, &st) < 0 || st.st_ino != s->ino ||
-	    !S_ISREG(st.st_mode)) {
-		ushm__seterr("%s/segments/%s is not the file the segment was "
-			     "created with", ns->path, name);
+	if ((r = seg_check(ns, s, name, fd, &st, quiet)) != 0) {
 		ushm__os_close(fd);
-		return -EUCLEAN;
+		return r;
 	}
 	return fd;
 }
 
-int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id)
+int ushm__seg_open(struct ushm_ns *ns, const struct ushm_slot *s,
+		   uint32_t idx, int flags)
 {
+	return seg_fopen(ns, s, idx, flags, false);
+}
+
+int ushm__seg_open_trunc(struct ushm_ns *ns, const struct ushm_slot *s,
+			 uint32_t idx)
+{
+	return seg_fopen(ns, s, idx, O_WRONLY, true);
+}
+
+/*
+ * Remove the file named for ORIG_KEY and ID.  INO, if not 0, is the
+ * inode the slot recorded: only that file is removed (the name is opened
+ * without following links and its inode compared first), and a name
+ * that holds another file, or none, leaves the segment with no file to
+ * remove: 0.  INO 0 is a creation's debris, whose inode was never
+ * recorded; ids are unique, so no other segment's file has the name.
+ *
+ * Between the comparison and the unlink the name could change only if
+ * its file's owner renamed another file over it: segments/ is sticky, so
+ * no one else can, and the owner can only make us remove a file of
+ * their own.  Root may remove any name there, and a caller the sticky
+ * bit refuses (not the file's owner: the last detacher of another
+ * user's segment) leaves the file to its owner and `ushm repair`, and
+ * says so in ushm_strerror(); the segment goes all the same (README,
+ * "Namespaces").  0 or a negative errno (nothing removed).
+ */
+int ushm__seg_unlink(struct ushm_ns *ns, int32_t orig_key, int id,
+		     uint64_t ino)
+{
+	struct stat st;
 	char name[64];
+	int fd, e;
 
 	ushm__seg_name(name, sizeof(name), orig_key, id);
-	if (ushm__os_unlinkat(ns->segfd, name, 0) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	st.st_uid = 0;
+	if (ino) {
+		fd = ushm__os_open_beneath(ns->segfd, name, O_PATH | O_CLOEXEC,
+					   0);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		e = ushm__os_fstat(fd, &st) < 0 ? errno : 0;
+		ushm__os_close(fd);
+		if (e)
+			return -e;
+		if (st.st_ino != ino || !S_ISREG(st.st_mode))
+			return 0;	/* not the segment's: left alone */
+	}
+	if (ushm__os_unlinkat(ns->segfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	e = errno;
+	if (ino && e == EPERM && ns->shared &&
+	    st.st_uid != ushm__cred()->euid) {
+		ushm__seterr("%s/segments/%s is left for its owner (uid %u): "
+			     "the sticky bit lets only its owner remove it",
+			     ns->path, name, (unsigned)st.st_uid);
+		return 0;
+	}
+	return -e;
 }
 
 long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
@@ -136,10 +258,15 @@ long ushm__seg_resident(struct ushm_ns *ns, const struct ushm_slot *s,
 {
 	struct stat st;
 	char name[64];
+	int fd;
 
 	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	if (ushm__os_fstatat(ns->segfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	fd = ushm__os_open_beneath(ns->segfd, name, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
 		return 0;
+	if (seg_check(ns, s, name, fd, &st, true) != 0)
+		st.st_blocks = 0;	/* not the segment's: not its pages */
+	ushm__os_close(fd);
 	/* st_blocks is in 512-byte units; tmpfs allocates whole pages. */
 	return (long)((uint64_t)st.st_blocks * 512 / USHM_PAGE);
 }
@@ -178,18 +305,30 @@ int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 		struct acl_entry e[6];
 	} acl;
 	uint16_t own = (s->mode >> 6) & 7, grp = (s->mode >> 3) & 7;
-	char name[64], path[128];
-	int n = 0, r;
+	static const char xname[] = "system.posix_acl_access";
+	bool opath = false;
+	int n = 0, r, fd;
 
-	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", ns->segfd, name);
-	if (ushm__os_fchmodat(ns->segfd, name, s->mode & 0777) < 0)
-		return -errno;
+	/* A descriptor to change the file through.  Changing a mode or an
+	 * ACL takes ownership, not access, and the owner may have neither
+	 * read nor write access to the file: then an O_PATH one. */
+	fd = seg_fopen(ns, s, idx, O_RDONLY, false);
+	if (fd == -EACCES) {
+		fd = seg_fopen(ns, s, idx, O_PATH, false);
+		opath = true;
+	}
+	if (fd < 0)
+		return fd;
+	r = opath ? ushm__os_fchmod_opath(fd, s->mode & 0777)
+		  : ushm__os_fchmod(fd, s->mode & 0777);
+	if (r < 0)
+		goto out;
 	if (s->uid == s->cuid && s->gid == s->cgid) {
-		r = ushm__os_lremovexattr(path, "system.posix_acl_access");
-		if (r < 0 && errno != ENODATA && errno != EOPNOTSUPP)
-			return -errno;
-		return 0;
+		r = opath ? ushm__os_fremovexattr_opath(fd, xname)
+			  : ushm__os_fremovexattr(fd, xname);
+		if (r < 0 && (errno == ENODATA || errno == EOPNOTSUPP))
+			r = 0;
+		goto out;
 	}
 	/* Entries in the order the kernel requires: by tag, then id. */
 	acl.version = ACL_XATTR_VERSION;
@@ -201,11 +340,18 @@ int ushm__seg_sync_perms(struct ushm_ns *ns, const struct ushm_slot *s,
 		acl.e[n++] = (struct acl_entry){ ACL_GROUP, grp, s->gid };
 	acl.e[n++] = (struct acl_entry){ ACL_MASK, (uint16_t)(own | grp), ~0u };
 	acl.e[n++] = (struct acl_entry){ ACL_OTHER, s->mode & 7, ~0u };
-	r = ushm__os_lsetxattr(path, "system.posix_acl_access", &acl,
-			       sizeof(acl.version) + n * sizeof(acl.e[0]));
-	if (r < 0 && errno != EOPNOTSUPP)
-		return -errno;
-	return 0;
+	r = opath ? ushm__os_fsetxattr_opath(fd, xname, &acl,
+					     sizeof(acl.version) +
+						     n * sizeof(acl.e[0]))
+		  : ushm__os_fsetxattr(fd, xname, &acl,
+				       sizeof(acl.version) +
+					       n * sizeof(acl.e[0]));
+	if (r < 0 && errno == EOPNOTSUPP)
+		r = 0;
+out:
+	r = r < 0 ? -errno : 0;
+	ushm__os_close(fd);
+	return r;
 }
 
 /*
@@ -223,7 +369,6 @@ int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
 	struct ushm_hdr *h = ns->hdr;
 	const struct ushm_cred *c = ushm__cred();
 	int id = ushm__id(idx, s->seq);
-	char name[64];
 	uint64_t ino;
 	int fd, r;
 
@@ -255,8 +400,7 @@ int ushm__seg_materialize_locked(struct ushm_ns *ns, struct ushm_slot *s,
 		s->flags &= ~SEGF_FILE;
 		s->ino = 0;
 		ushm__wend(h);
-		ushm__seg_name(name, sizeof(name), s->orig_key, id);
-		ushm__os_unlinkat(ns->segfd, name, 0);
+		ushm__seg_unlink(ns, s->orig_key, id, ino);
 		ushm__os_close(fd);
 		return r == -EPERM || r == -EACCES ? -EACCES : -ENOMEM;
 	}

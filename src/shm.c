@@ -206,14 +206,13 @@ void ushm__att_pieces_locked(struct ushm_ns *ns, uint32_t rec, int delta)
 static int truncate_fd_locked(struct ushm_ns *ns, const struct ushm_slot *s,
 			      uint32_t idx)
 {
-	char name[64];
 	int fd = ushm__fd_cached_rdwr_locked(ns, s, idx);
 
 	if (fd >= 0)
 		return ushm__os_dup(fd);
-	ushm__seg_name(name, sizeof(name), s->orig_key, ushm__id(idx, s->seq));
-	return ushm__os_openat(ns->segfd, name, O_WRONLY | O_CLOEXEC |
-			       O_NOFOLLOW | O_NONBLOCK, 0);
+	/* Checked to be the segment's own file (segfile.c). */
+	fd = ushm__seg_open_trunc(ns, s, idx);
+	return fd >= 0 ? fd : -1;
 }
 
 /* shm_destroy: the id, the key, the file and the accounting go.  0, or a
@@ -240,7 +239,7 @@ int ushm__destroy_locked(struct ushm_ns *ns, uint32_t idx)
 		      ? truncate_fd_locked(ns, s, idx) : -1;
 	ushm__fd_drop_locked(ns, idx, s->seq);
 	if ((s->flags & SEGF_FILE) &&
-	    (r = ushm__seg_unlink(ns, s->orig_key, id)) != 0) {
+	    (r = ushm__seg_unlink(ns, s->orig_key, id, s->ino)) != 0) {
 		if (tfd >= 0)
 			ushm__os_close(tfd);
 		/* The file cannot go (a read-only or damaged file system):

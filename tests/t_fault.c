@@ -511,6 +511,17 @@ static bool retries_eintr(enum ushm_os_call c)
 	       c == OS_LOCK || c == OS_READ;
 }
 
+/* With the unlink, the look at the name that comes before it (open
+ * O_PATH, fstat: segfile.c removes a file only once it has seen that the
+ * name holds it) may fail the same way, and leave the same repair to do;
+ * but these calls come elsewhere as well, where there is nothing to
+ * repair. */
+static bool may_need_repair(const struct op *op, int c)
+{
+	return op->doc_repair_call == OS_UNLINKAT &&
+	       (c == OS_OPENAT || c == OS_FSTAT);
+}
+
 static bool in(const int *l, int e)
 {
 	for (; *l; l++)
@@ -574,6 +585,8 @@ static int fault_op(const struct op *op, struct fx *f)
 				    ushm_repair() < 1)
 					why = "the segment whose file could "
 					      "not go is not repaired";
+				else if (r == 0 && may_need_repair(op, c))
+					ushm_repair();
 				if (r != 0 && op->doc_fork_calls &&
 				    (c == OS_OPENAT || c == OS_LOCK) &&
 				    e != EINTR && violations() == 0) {

@@ -9,8 +9,8 @@
  *   - a segment root made 0600 cannot be opened at all (EACCES);
  *   - one made 0644 can be opened and mapped read-only, not read-write;
  *   - after IPC_SET to 0600 the file follows: no longer readable;
- *   - a file nobody puts in place of root's segment file is refused by
- *     root's next shmat, never mapped;
+ *   - root's segment file can be neither removed nor replaced (segments/
+ *     is sticky), so root's next shmat maps root's data;
  * and a segment nobody made 0600 is closed to another user as well.
  */
 #include "test.h"
@@ -133,22 +133,25 @@ TEST(rawperm_ipc_set_follows)
 
 static void nobody_swaps_a(void *arg)
 {
+	char other[4300];
 	int fd;
 
 	(void)arg;
 	test_become_nobody();
-	/* segments/ is writable by all (whoever destroys a segment must
-	 * unlink its file), so the name can be taken over... */
-	CHECK(unlink(path_a) == 0);
-	fd = open(path_a, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
+	/* segments/ is sticky: root's file can be neither removed nor
+	 * replaced by nobody (tests/t_files.c: what if it were not). */
+	CHECK_ERR(unlink(path_a), EPERM);
+	snprintf(other, sizeof(other), "%s.nobody", path_a);
+	fd = open(other, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
 	CHECK(fd >= 0);
 	CHECK(ftruncate(fd, 2 * PG) == 0);
 	CHECK(pwrite(fd, "nobody's data", 14, 0) == 14);
-	CHECK(fchmod(fd, 0666) == 0);
 	close(fd);
+	CHECK_ERR(rename(other, path_a), EPERM);
+	CHECK(unlink(other) == 0);
 }
 
-/* ... but not the segment: root's next shmat refuses that file. */
+/* ... nor the segment: root's next shmat maps root's file. */
 TEST(rawperm_swapped_file_refused)
 {
 	int a, st;
@@ -169,9 +172,7 @@ TEST(rawperm_swapped_file_refused)
 	CHECK(st >= 0);
 	if (st == 0) {
 		p = ushm_shmat(a, NULL, 0);
-		if (p != (void *)-1 && !strcmp(p, "nobody's data"))
-			_exit(1);	/* mapped the impostor */
-		_exit(0);
+		_exit(p != (void *)-1 && !strcmp(p, "root's data") ? 0 : 1);
 	}
 	CHECK(waitpid(st, &st, 0) > 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);

@@ -21,6 +21,7 @@
 #include "format.h"
 #include "resident.h"
 #include "seg.h"
+#include "ushm.h"
 
 struct picture {
 	uint64_t pages, per;	/* pages in all, pages per cell */
@@ -78,9 +79,14 @@ static int draw(struct ushm_ns *ns, const struct seg *g, uint64_t width,
 	/* A segment never attached in a private namespace has no file yet:
 	 * no page of it is in memory. */
 	fd = -1;
+	ushm__clearerr();
 	if ((g->s.flags & SEGF_FILE) &&
-	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		cmd_warn("map: cannot open %s: %s", path, strerror(errno));
+	    (fd = ushm__seg_open(ns, &g->s, g->idx, O_RDONLY | O_NONBLOCK)) <
+		    0) {
+		/* Opened as the library opens it: no link followed, and
+		 * only the segment's own file (segfile.c). */
+		cmd_warn("map: cannot open %s: %s", path, *ushm_strerror()
+			 ? ushm_strerror() : strerror(-fd));
 		return EXIT_FAIL;
 	}
 	/* As few pages per cell as fit in WIDTH x ROWS. */

@@ -16,12 +16,12 @@
 #include "seg.h"
 #include "ushm.h"
 
-#define SYSTEM_NS "/dev/shm/ushm"
+#define SYSTEM_NS "/run/ushm"
 
 static int show(void)
 {
 	struct ushm_ns *ns = seg_ns();
-	const char *env = getenv("USHM_DIR"), *u;
+	const char *env = secure_getenv("USHM_DIR"), *u;
 	struct seg_list l;
 	uint32_t tasks = 0;
 	int r;
@@ -100,7 +100,7 @@ USHM_CMD(namespace, "namespace", "show, create or initialise a namespace",
 	 "\n"
 	 "Without arguments, show the namespace in use: its path, how it was\n"
 	 "chosen (--namespace or $USHM_DIR, else the system namespace\n"
-	 "/dev/shm/ushm, else a private one), whether it is shared or\n"
+	 "/run/ushm, else a private one), whether it is shared or\n"
 	 "private, its owner and what it holds.\n"
 	 "\n"
 	 "create makes DIR a namespace: private to you (mode 0700), or with\n"

@@ -22,6 +22,7 @@
 #include "format.h"
 #include "resident.h"
 #include "seg.h"
+#include "ushm.h"
 
 static void when(const char *name, int64_t t)
 {
@@ -90,11 +91,18 @@ static void attachers(struct ushm_ns *ns, const struct seg *g)
 	free(v);
 }
 
-static void resident(const char *path, const struct seg *g)
+static void resident(struct ushm_ns *ns, const struct seg *g)
 {
 	uint64_t pages = g->s.pages;
 	long long mem;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd;
+
+	/* Opened as the library opens it: no link followed, and only the
+	 * segment's own file (segfile.c). */
+	ushm__clearerr();
+	fd = ushm__seg_open(ns, &g->s, g->idx, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		errno = -fd;
 
 	printf("%-12s %ld of %" PRIu64 " pages (%.1f%%, %" PRIu64
 	       " bytes) allocated in the file\n", "resident:", g->rss, pages,
@@ -108,7 +116,7 @@ static void resident(const char *path, const struct seg *g)
 	}
 	if (fd < 0) {
 		printf("%-12s ? (cannot open the file: %s)\n", "in memory:",
-		       strerror(errno));
+		       *ushm_strerror() ? ushm_strerror() : strerror(errno));
 		return;
 	}
 	mem = resident_count(fd, pages, MAP_PRIVATE);
@@ -157,7 +165,7 @@ static void show(struct ushm_ns *ns, const struct seg *g)
 	when("dtime:", s->dtime);
 	when("ctime:", s->ctime);
 	printf("%-12s %" PRIu64 "\n", "nattch:", s->nattch);
-	resident(path, g);
+	resident(ns, g);
 	attachers(ns, g);
 }
 

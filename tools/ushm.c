@@ -101,7 +101,7 @@ static void usage(FILE *f)
 	for (struct ushm_cmd *c = cmds; c; c = c->next)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nThe namespace is DIR, else $USHM_DIR, else the system "
-		   "namespace /dev/shm/ushm\n(or a private one for users other "
+		   "namespace /run/ushm\n(or a private one for users other "
 		   "than root when there is none).\n"
 		   "`%s COMMAND --help` describes a command.\n\n"
 		   "Exit status: 0 success, 1 the operation failed, 2 bad "

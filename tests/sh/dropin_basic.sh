@@ -244,21 +244,23 @@ else
 fi
 
 # ---- the system namespace: made by root's first use, then everyone's.
-# In a private mount namespace with its own /dev/shm, so that the
-# machine's /dev/shm/ushm is not touched.
+# In a private mount namespace with its own /run (and /dev/shm), so that
+# the machine's /run/ushm is not touched.
 if [ -n "$root" ] && unshare --mount true 2> /dev/null; then
 	cat > "$T/sysns.sh" <<-EOF
+	mount --make-rprivate / &&
+	mount -t tmpfs -o mode=0755 ushm-test /run &&
 	mount -t tmpfs -o mode=1777 ushm-test /dev/shm || exit 1
 	unset USHM_DIR
 	$NOIPC "$U" run -- "$D/shm_users" create 0x8001 0644 system-ns
-	stat -c '%U %a' /dev/shm/ushm
+	stat -c '%U %a' /run/ushm
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		$NOIPC "$U" run -- sh -c 'echo "\$USHM_DIR"; "$D/shm_users" read 0x8001' |
 		head -n 2
 	$NOIPC "$U" run -- ipcrm -M 0x8001
 	EOF
 	unshare --mount sh "$T/sysns.sh" > "$T/sysns.out" 2>&1
-	printf '%s\n' 'create 0x8001: ok' 'root 1777' /dev/shm/ushm \
+	printf '%s\n' 'create 0x8001: ok' 'root 1777' /run/ushm \
 		'read: "system-ns"' > "$T/sysns.want"
 	same "system namespace: root's first use makes it, nobody uses it" \
 		"$T/sysns.want" "$T/sysns.out"
