@@ -58,6 +58,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "os.h"
+#include "route.h"
 #include "shim.h"
 
 #define JMP_LEN 14
@@ -123,12 +125,7 @@ static void patch_one(long mem, void *p, void *base, void *handler)
 static long base_syscall(long n, long a, long b, long c, long d, long e,
 			 long f)
 {
-	int err = 0;
-	long r = shim__syscall(n, a, b, c, d, e, f, &err);
-
-	if (r == -1 && err)
-		errno = err;
-	return r;
+	return ushm__os_libc(ushm__syscall_route(n, a, b, c, d, e, f));
 }
 
 static void *object_base(void *handle)
@@ -215,10 +212,11 @@ static int *(*ns_errno[NS_MAX])(void);
 	static long syscall_##i(long n, long a, long b, long c, long d,    \
 				long e, long f)                            \
 	{                                                                  \
-		int err = 0;                                               \
-		long r = shim__syscall(n, a, b, c, d, e, f, &err);         \
-		if (r == -1 && err)                                        \
-			*ns_errno[i]() = err;                              \
+		long r = ushm__syscall_route(n, a, b, c, d, e, f);         \
+		if (r < 0 && r >= -4095) {                                 \
+			*ns_errno[i]() = (int)-r;                          \
+			return -1;                                         \
+		}                                                          \
 		return r;                                                  \
 	}
 #define NS_ENTRY(i) { (void *)shmget_##i, (void *)shmat_##i,               \

@@ -3,7 +3,7 @@
  *
  * The preload library puts ushm under unmodified, dynamically linked
  * programs (docs/DROPIN.md):
- *   preload.c  shmget/shmat/shmdt/shmctl and syscall() -> ushm_*
+ *   preload.c  shmget/shmat/shmdt/shmctl (and syscall()'s numbers) -> ushm_*
  *   patch.c    libc's own entry points jump to the shim (dlopen with
  *              RTLD_DEEPBIND, dlmopen, internal calls)
  *   vfile.c    /proc/sysvipc/shm and /proc/sys/kernel/shm* as the
@@ -49,10 +49,8 @@ int shim__shmget(key_t key, size_t size, int shmflg);
 void *shim__shmat(int shmid, const void *addr, int shmflg);
 int shim__shmdt(const void *addr);
 int shim__shmctl(int shmid, int cmd, void *buf);
-/* syscall(): the four SysV shm numbers go to ushm, the rest to the
- * kernel.  Returns the value, or -1 with *ERR set to the errno. */
-long shim__syscall(long n, long a, long b, long c, long d, long e, long f,
-		   int *err);
+/* syscall() is the library's (src/route.h): it routes the four SysV
+ * shm numbers here, through ushm__sysv_route. */
 
 /* ---- patch.c ---- */
 /* Make libc's shmget/shmat/shmdt/shmctl/syscall (and, in the base

@@ -17,13 +17,18 @@
  * cost one load.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "route.h"
 
 #define PAGE_UP(x)	(((x) + USHM_PAGE - 1) & ~(uintptr_t)(USHM_PAGE - 1))
 
@@ -149,47 +154,6 @@ static void attr_set(struct ushm_local *l, enum piece_attr attr, int v)
 		l->dontfork = v;
 }
 
-/*
- * [A, B) gets a new flag value (mprotect: the protection; madvise: the
- * no-fork mark).  Pieces whose value changes split at the range's ends,
- * each split opening a VMA (mprotect_fixup, madvise_update_vma); pieces
- * that already have the value stay whole.
- */
-static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
-			      enum piece_attr attr, int v)
-{
-	size_t n = ushm__p.nlocals;
-
-	for (size_t i = 0; i < n; i++) {
-		struct ushm_local l = ushm__p.locals[i];
-
-		if (l.end <= a || l.start >= b || attr_get(&l, attr) == v)
-			continue;
-		if (l.start < a) {
-			if (ushm__piece_add_locked(l.start, a, l.offset, l.prot,
-						   l.rec, l.slot, l.seq) == 0) {
-				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
-					l.dontfork;
-				piece_open(ns, &l);
-			}
-			ushm__p.locals[i].start = a;
-			ushm__p.locals[i].offset += a - l.start;
-		}
-		if (l.end > b) {
-			if (ushm__piece_add_locked(b, l.end,
-						   l.offset + (b - l.start),
-						   l.prot, l.rec, l.slot,
-						   l.seq) == 0) {
-				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
-					l.dontfork;
-				piece_open(ns, &l);
-			}
-			ushm__p.locals[i].end = b;
-		}
-		attr_set(&ushm__p.locals[i], attr, v);
-	}
-}
-
 static long piece_at(uintptr_t addr)
 {
 	for (size_t i = 0; i < ushm__p.nlocals; i++)
@@ -197,6 +161,155 @@ static long piece_at(uintptr_t addr)
 		    addr < ushm__p.locals[i].end)
 			return (long)i;
 	return -1;
+}
+
+/* The piece that ends at A, or starts at B; -1 if none. */
+static long piece_ending_at(uintptr_t a)
+{
+	for (size_t i = 0; i < ushm__p.nlocals; i++)
+		if (ushm__p.locals[i].end == a)
+			return (long)i;
+	return -1;
+}
+
+static long piece_starting_at(uintptr_t b)
+{
+	for (size_t i = 0; i < ushm__p.nlocals; i++)
+		if (ushm__p.locals[i].start == b)
+			return (long)i;
+	return -1;
+}
+
+/* The lowest piece that overlaps [A, B), or -1. */
+static long piece_first_in(uintptr_t a, uintptr_t b)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < ushm__p.nlocals; i++) {
+		const struct ushm_local *l = &ushm__p.locals[i];
+
+		if (l->end > a && l->start < b &&
+		    (best < 0 || l->start < ushm__p.locals[best].start))
+			best = (long)i;
+	}
+	return best;
+}
+
+/* Whether X and Y are VMAs of the same file (the same attachment: each
+ * shmat has a file of its own) with the same flags. */
+static bool alike(const struct ushm_local *x, const struct ushm_local *y)
+{
+	return x->rec == y->rec && x->slot == y->slot && x->seq == y->seq &&
+	       x->prot == y->prot && x->dontfork == y->dontfork;
+}
+
+/*
+ * Merging (mm/vma.c since 6.12): the kernel joins a VMA to an adjacent
+ * one of the same file and flags whose offsets follow on, as long as no
+ * VMA with a close operation (every shm VMA has one) has to go for it.
+ * So a changed or new range that touches such a neighbour at one end
+ * extends it instead of splitting off (or opening) a VMA of its own,
+ * while a whole VMA never merges away.  Measured on the kernel:
+ * tests/t_routes.c, routes_merge.
+ */
+
+/* Split the pieces at A and B and give [A, B) a new flag value
+ * (mprotect: the protection; madvise: the no-fork mark), per VMA as
+ * mprotect_fixup and madvise_update_vma do: a piece that already has
+ * the value stays whole; one changed whole keeps its bounds; a changed
+ * head or tail joins the neighbour it touches if it can (no open), else
+ * splits off (__split_vma: an open per split). */
+static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
+			      enum piece_attr attr, int v)
+{
+	uintptr_t at = a;
+	long i, j;
+
+	while ((i = piece_first_in(at, b)) >= 0) {
+		struct ushm_local l = ushm__p.locals[i], c = l;
+		uintptr_t la = l.start > a ? l.start : a;
+		uintptr_t lb = l.end < b ? l.end : b;
+
+		at = l.end;
+		if (attr_get(&l, attr) == v)
+			continue;
+		attr_set(&c, attr, v);	/* what the changed part becomes */
+		if (la == l.start && lb == l.end) {
+			attr_set(&ushm__p.locals[i], attr, v);
+			continue;
+		}
+		if (la == l.start && (j = piece_ending_at(la)) >= 0 &&
+		    alike(&ushm__p.locals[j], &c) &&
+		    ushm__p.locals[j].offset + (la - ushm__p.locals[j].start) ==
+			    l.offset) {
+			ushm__p.locals[j].end = lb;	/* joins the one before */
+			ushm__p.locals[i].start = lb;
+			ushm__p.locals[i].offset += lb - l.start;
+			continue;
+		}
+		if (lb == l.end && (j = piece_starting_at(lb)) >= 0 &&
+		    alike(&ushm__p.locals[j], &c) &&
+		    l.offset + (lb - l.start) == ushm__p.locals[j].offset) {
+			ushm__p.locals[j].start = la;	/* joins the one after */
+			ushm__p.locals[j].offset -= lb - la;
+			ushm__p.locals[i].end = la;
+			continue;
+		}
+		if (l.start < la) {
+			if (ushm__piece_add_locked(l.start, la, l.offset, l.prot,
+						   l.rec, l.slot, l.seq) == 0) {
+				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
+					l.dontfork;
+				piece_open(ns, &l);
+			}
+			ushm__p.locals[i].start = la;
+			ushm__p.locals[i].offset += la - l.start;
+		}
+		if (l.end > lb) {
+			if (ushm__piece_add_locked(lb, l.end,
+						   l.offset + (lb - l.start),
+						   l.prot, l.rec, l.slot,
+						   l.seq) == 0) {
+				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
+					l.dontfork;
+				piece_open(ns, &l);
+			}
+			ushm__p.locals[i].end = lb;
+		}
+		attr_set(&ushm__p.locals[i], attr, v);
+	}
+}
+
+/* A new VMA [A, B) at OFFSET of L's file with L's flags (copy_vma for
+ * mremap, do_mmap for remap_file_pages): vma_merge_new_range joins it
+ * to the piece before it if it can, else to the one after; only a VMA
+ * that joins none is opened (shm_open).  0, or -ENOMEM. */
+static int piece_new_locked(struct ushm_ns *ns, const struct ushm_local *l,
+			    uintptr_t a, uintptr_t b, uint64_t offset)
+{
+	long j = piece_ending_at(a);
+	int r;
+
+	if (j >= 0 && alike(&ushm__p.locals[j], l) &&
+	    ushm__p.locals[j].offset + (a - ushm__p.locals[j].start) ==
+		    offset) {
+		ushm__p.locals[j].end = b;
+		return 0;
+	}
+	j = piece_starting_at(b);
+	if (j >= 0 && alike(&ushm__p.locals[j], l) &&
+	    offset + (b - a) == ushm__p.locals[j].offset) {
+		ushm__p.locals[j].start = a;
+		ushm__p.locals[j].offset = offset;
+		return 0;
+	}
+	r = ushm__piece_add_locked(a, b, offset, l->prot, l->rec, l->slot,
+				   l->seq);
+	if (r)
+		return r;
+	ushm__p.locals[ushm__p.nlocals - 1].dontfork = l->dontfork;
+	piece_open(ns, l);
+	return 0;
 }
 
 /* After a successful mremap of [OLD, OLD + OLD_LEN) to [NEW, NEW +
@@ -219,11 +332,9 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
 		}
 		return;
 	}
-	/* A copy (OLD_LEN 0) or a move: a new VMA opens; a move then
-	 * unmaps the source. */
-	if (ushm__piece_add_locked(new, new + new_len, off, l.prot, l.rec,
-				   l.slot, l.seq) == 0)
-		piece_open(ns, &l);
+	/* A copy (OLD_LEN 0) or a move: a new VMA, unless it merges; a move
+	 * then unmaps the source. */
+	piece_new_locked(ns, &l, new, new + new_len, off);
 	if (old_len) {
 		/* Keep the new piece out of the unmapped range's way. */
 		ushm__pieces_unmapped_locked(ns, old, old + old_len);
@@ -342,119 +453,346 @@ static struct ushm_ns *lock_if_pieces(void)
 	return ns;
 }
 
-EXPORT int munmap(void *addr, size_t len)
+/*
+ * Each wrapper makes the real call with os.h's raw system call, which
+ * nothing of ours intercepts, and returns the kernel's value (-errno on
+ * failure); the exported functions below turn that into libc's form.
+ */
+long ushm__vma_munmap(uintptr_t addr, size_t len)
 {
 	struct ushm_ns *ns = lock_if_pieces();
-	int r, e;
+	long r = ushm__os_raw3(SYS_munmap, addr, len, 0);
 
-	r = (int)syscall(SYS_munmap, addr, len);
-	e = errno;
 	if (ns) {
 		if (r == 0 && len)
-			ushm__pieces_unmapped_locked(ns, (uintptr_t)addr,
-					(uintptr_t)addr + PAGE_UP(len));
+			ushm__pieces_unmapped_locked(ns, addr,
+						     addr + PAGE_UP(len));
 		ushm__unlock(ns);
 	}
-	errno = e;
 	return r;
 }
 
-EXPORT int mprotect(void *addr, size_t len, int prot)
+long ushm__vma_mprotect(uintptr_t addr, size_t len, int prot)
 {
 	struct ushm_ns *ns = lock_if_pieces();
-	int r, e;
+	long r = ushm__os_raw3(SYS_mprotect, addr, len, prot);
 
-	r = (int)syscall(SYS_mprotect, addr, len, prot);
-	e = errno;
 	if (ns) {
 		if (r == 0 && len)
-			pieces_set_locked(ns, (uintptr_t)addr,
-					(uintptr_t)addr + PAGE_UP(len),
-					ATTR_PROT, prot);
+			pieces_set_locked(ns, addr, addr + PAGE_UP(len),
+					  ATTR_PROT, prot);
 		ushm__unlock(ns);
 	}
-	errno = e;
 	return r;
 }
 
-EXPORT int madvise(void *addr, size_t len, int advice)
+long ushm__vma_madvise(uintptr_t addr, size_t len, int advice)
 {
 	bool fork_advice = advice == MADV_DONTFORK || advice == MADV_DOFORK;
 	struct ushm_ns *ns = fork_advice ? lock_if_pieces() : NULL;
-	int r, e;
+	long r = ushm__os_raw3(SYS_madvise, addr, len, advice);
 
-	r = (int)syscall(SYS_madvise, addr, len, advice);
-	e = errno;
 	if (ns) {
 		if (r == 0 && len)
-			pieces_set_locked(ns, (uintptr_t)addr,
-					  (uintptr_t)addr + PAGE_UP(len),
+			pieces_set_locked(ns, addr, addr + PAGE_UP(len),
 					  ATTR_DONTFORK,
 					  advice == MADV_DONTFORK);
 		ushm__unlock(ns);
 	}
-	errno = e;
 	return r;
+}
+
+long ushm__vma_mremap(uintptr_t old, size_t old_len, size_t new_len,
+		      int flags, uintptr_t new_addr)
+{
+	struct ushm_ns *ns = lock_if_pieces();
+	long r, i;
+
+	r = ushm__os_raw(SYS_mremap, (long)old, (long)old_len, (long)new_len,
+			 flags, (long)new_addr, 0);
+	if (ns) {
+		i = piece_at(old);
+		if (!(r < 0 && r >= -4095) && i >= 0) {
+			if (flags & MREMAP_FIXED)	/* target unmapped */
+				ushm__pieces_unmapped_locked(ns, (uintptr_t)r,
+					(uintptr_t)r + PAGE_UP(new_len));
+			i = piece_at(old);
+			if (i >= 0)
+				pieces_remapped_locked(ns, ushm__p.locals[i],
+					old, PAGE_UP(old_len),
+					(uintptr_t)r, PAGE_UP(new_len));
+		}
+		ushm__unlock(ns);
+	}
+	return r;
+}
+
+long ushm__vma_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd,
+		    off_t off)
+{
+	/* Only MAP_FIXED replaces what was there. */
+	struct ushm_ns *ns = (flags & MAP_FIXED) ? lock_if_pieces() : NULL;
+	long r = ushm__os_raw(SYS_mmap, (long)addr, (long)len, prot, flags, fd,
+			      (long)off);
+
+	if (ns) {
+		if (!(r < 0 && r >= -4095) && len)
+			ushm__pieces_unmapped_locked(ns, (uintptr_t)r,
+					(uintptr_t)r + PAGE_UP(len));
+		ushm__unlock(ns);
+	}
+	return r;
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	return (int)ushm__os_libc(ushm__vma_munmap((uintptr_t)addr, len));
+}
+
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	return (int)ushm__os_libc(ushm__vma_mprotect((uintptr_t)addr, len,
+						     prot));
+}
+
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	return (int)ushm__os_libc(ushm__vma_madvise((uintptr_t)addr, len,
+						    advice));
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags,
 		    ...)
 {
-	struct ushm_ns *ns = lock_if_pieces();
-	void *new_addr = NULL, *r;
+	void *new_addr = NULL;
 	va_list ap;
-	long i;
-	int e;
 
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	r = (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
-			    new_addr);
-	e = errno;
-	if (ns) {
-		i = piece_at((uintptr_t)old);
-		if (r != MAP_FAILED && i >= 0) {
-			if (flags & MREMAP_FIXED)	/* target unmapped */
-				ushm__pieces_unmapped_locked(ns,
-					(uintptr_t)r,
-					(uintptr_t)r + PAGE_UP(new_len));
-			i = piece_at((uintptr_t)old);
-			if (i >= 0)
-				pieces_remapped_locked(ns, ushm__p.locals[i],
-					(uintptr_t)old, PAGE_UP(old_len),
-					(uintptr_t)r, PAGE_UP(new_len));
-		}
-		ushm__unlock(ns);
-	}
-	errno = e;
-	return r;
+	return (void *)ushm__os_libc(ushm__vma_mremap((uintptr_t)old,
+						      old_len, new_len, flags,
+						      (uintptr_t)new_addr));
 }
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off)
 {
-	/* Only MAP_FIXED replaces what was there. */
-	struct ushm_ns *ns = (flags & MAP_FIXED) ? lock_if_pieces() : NULL;
-	void *r;
-	int e;
-
-	r = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-	e = errno;
-	if (ns) {
-		if (r != MAP_FAILED && len)
-			ushm__pieces_unmapped_locked(ns, (uintptr_t)r,
-					(uintptr_t)r + PAGE_UP(len));
-		ushm__unlock(ns);
-	}
-	errno = e;
-	return r;
+	return (void *)ushm__os_libc(ushm__vma_mmap((uintptr_t)addr, len,
+						    prot, flags, fd, off));
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off) __attribute__((alias("mmap")));
+
+/* ---- remap_file_pages ---- */
+
+/* Whether pieces cover [L's end, B) with no hole, each of L's attachment
+ * (the kernel's "the same file") with L's flags: the range
+ * remap_file_pages takes may span several VMAs, if they are alike. */
+static bool pieces_cover(const struct ushm_local *l, uintptr_t b)
+{
+	uintptr_t at = l->end;
+
+	while (at < b) {
+		long j = piece_at(at);
+		const struct ushm_local *n;
+
+		if (j < 0)
+			return false;
+		n = &ushm__p.locals[j];
+		if (n->rec != l->rec || n->slot != l->slot ||
+		    n->seq != l->seq || n->prot != l->prot ||
+		    n->dontfork != l->dontfork)
+			return false;
+		at = n->end;
+	}
+	return true;
+}
+
+/*
+ * The new VMA: it joins a neighbour if it can (then do_mmap never calls
+ * shm_mmap: no open, and no look-up of the id), else it opens (shm_mmap's
+ * __shm_open: nattch + 1, atime, lpid).  Its attachment's record went
+ * with its last piece if the remapped range held them all (the kernel's
+ * file of the attachment lives on in the new VMA): then a record of one
+ * piece is made again.
+ */
+static int remap_open_locked(struct ushm_ns *ns, struct ushm_local *l,
+			     uint32_t shmflg)
+{
+	uint32_t rec;
+	int r;
+
+	if (piece_counted(ns, l))
+		return piece_new_locked(ns, l, l->start, l->end, l->offset);
+	if ((r = ushm__att_alloc_locked(ns, &rec)) != 0)
+		return r;
+	ushm__att_link_locked(ns, rec, (uint32_t)ushm__p.task, l->slot,
+			      l->start, l->end - l->start, 0, (int)shmflg);
+	CRASH_POINT("remap.record");
+	l->rec = rec;
+	/* A record of no piece goes with the task if this fails. */
+	return piece_new_locked(ns, l, l->start, l->end, l->offset);
+}
+
+/*
+ * remap_file_pages of [A, A + SIZE), which starts in our piece I: what
+ * the kernel does since 4.0, a MAP_FIXED | MAP_SHARED mmap of the VMA's
+ * file at page offset PGOFF over the range (mm/mmap.c), here of the
+ * segment's file.  The old range is unmapped first, its pieces closed (a
+ * removed segment is destroyed if they were its last), and then the new
+ * VMA opens, or fails with EINVAL if the segment is gone (destroyed, or
+ * the id reused: shm_mmap), which leaves the range unmapped.
+ *
+ * The new mapping is made first at an address of the kernel's choice and
+ * moved into place with mremap, which replaces what was there at once:
+ * so a failure of our own (no descriptor, no memory) leaves everything
+ * as it was.
+ */
+static long remap_locked(struct ushm_ns *ns, size_t i, uintptr_t a,
+			 size_t size, size_t pgoff, int flags)
+{
+	struct ushm_local l = ushm__p.locals[i];
+	struct ushm_hdr *h = ns->hdr;
+	struct ushm_slot *s = ushm__slot(h, l.slot);
+	uint32_t shmflg = ushm__att(h, l.rec)->shmflg;
+	uintptr_t b = a + size;
+	struct fdc *ent;
+	long r;
+	void *t;
+	int fd;
+
+	USHM_ASSERT_LOCKED(ns);
+	/* VM_SHARED: the file of an SHM_RDONLY attachment is opened
+	 * read-only, and do_mmap makes a shared mapping of such a file
+	 * without it. */
+	if ((shmflg & SHM_RDONLY) || !pieces_cover(&l, b))
+		return -EINVAL;
+	/* do_mmap's file_mmap_ok, before anything is unmapped. */
+	if (size > (uint64_t)LLONG_MAX ||
+	    pgoff > ((uint64_t)LLONG_MAX - size) / USHM_PAGE)
+		return -EOVERFLOW;
+	if (s->state != SLOT_LIVE || s->seq != l.seq)
+		return -EINVAL;		/* a counted piece keeps it: damage */
+	fd = ushm__fd_get_locked(ns, s, l.slot, O_RDWR, &ent);
+	if (fd < 0)
+		return fd;
+	t = ushm__os_mmap(NULL, size, l.prot, MAP_SHARED | MAP_POPULATE |
+			  (flags & MAP_NONBLOCK), fd, (off_t)(pgoff * USHM_PAGE));
+	r = -errno;
+	ushm__fd_put_locked(ns, ent, fd);
+	if (t == MAP_FAILED)
+		return r;
+	ushm__pieces_unmapped_locked(ns, a, b);
+	CRASH_POINT("remap.unmapped");
+	if (s->state != SLOT_LIVE || s->seq != l.seq) {
+		r = -EINVAL;	/* __shm_open: the id is gone */
+		goto unmap;
+	}
+	r = ushm__os_raw(SYS_mremap, (long)t, (long)size, (long)size,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, (long)a, 0);
+	if (r != (long)a)
+		goto unmap;
+	t = MAP_FAILED;
+	l.start = a;
+	l.end = b;
+	l.offset = (uint64_t)pgoff * USHM_PAGE;
+	l.dontfork = false;	/* a new VMA: no VM_DONTCOPY */
+	if ((r = remap_open_locked(ns, &l, shmflg)) != 0)
+		goto unmap;
+	return 0;
+
+unmap:
+	/* The kernel's failure after the unmapping leaves a hole. */
+	if (t != MAP_FAILED)
+		ushm__os_munmap(t, size);
+	ushm__os_munmap((void *)a, size);
+	return r < 0 && r >= -4095 ? r : -ENOMEM;
+}
+
+long ushm__vma_remap_file_pages(uintptr_t start, size_t size, int prot,
+				size_t pgoff, int flags)
+{
+	uintptr_t a = start & ~(uintptr_t)(USHM_PAGE - 1);
+	size_t len = size & ~(size_t)(USHM_PAGE - 1);
+	struct ushm_ns *ns;
+	long i, r;
+
+	/* The kernel's checks before it looks at the mappings, in its
+	 * order; what follows holds only for a range that is ours. */
+	if (prot || a + len <= a || pgoff + len / USHM_PAGE < pgoff)
+		return -EINVAL;
+	ns = lock_if_pieces();
+	i = ns ? piece_at(a) : -1;
+	if (i >= 0 && piece_counted(ns, &ushm__p.locals[i]))
+		r = remap_locked(ns, (size_t)i, a, len, pgoff, flags);
+	else
+		r = ushm__os_raw(SYS_remap_file_pages, (long)start,
+				 (long)size, prot, (long)pgoff, flags, 0);
+	if (ns)
+		ushm__unlock(ns);
+	return r;
+}
+
+EXPORT int remap_file_pages(void *start, size_t size, int prot,
+			    size_t pgoff, int flags)
+{
+	return (int)ushm__os_libc(ushm__vma_remap_file_pages(
+		(uintptr_t)start, size, prot, pgoff, flags));
+}
+
+/* ---- syscall(3) ---- */
+
+long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
+			 long f)
+{
+	long args[6] = { a, b, c, d, e, f }, r;
+
+	switch (n) {
+	case SYS_munmap:
+		return ushm__vma_munmap((uintptr_t)a, (size_t)b);
+	case SYS_mprotect:
+		return ushm__vma_mprotect((uintptr_t)a, (size_t)b, (int)c);
+	case SYS_madvise:
+		return ushm__vma_madvise((uintptr_t)a, (size_t)b, (int)c);
+	case SYS_mremap:
+		return ushm__vma_mremap((uintptr_t)a, (size_t)b, (size_t)c,
+					(int)d, (uintptr_t)e);
+	case SYS_mmap:
+		return ushm__vma_mmap((uintptr_t)a, (size_t)b, (int)c, (int)d,
+				      (int)e, (off_t)f);
+	case SYS_remap_file_pages:
+		return ushm__vma_remap_file_pages((uintptr_t)a, (size_t)b,
+						  (int)c, (size_t)d, (int)e);
+	}
+	if (ushm__sysv_route && ushm__sysv_route(n, args, &r))
+		return r;
+	return ushm__os_raw(n, a, b, c, d, e, f);
+}
+
+#ifdef USHM_RAW_ASM
+/* Variadic like libc's; all arguments are integers, so reading six
+ * longs is what libc's own syscall() does (the unused ones are junk that
+ * the kernel ignores). */
+EXPORT long syscall(long n, ...)
+{
+	long a, b, c, d, e, f;
+	va_list ap;
+
+	va_start(ap, n);
+	a = va_arg(ap, long);
+	b = va_arg(ap, long);
+	c = va_arg(ap, long);
+	d = va_arg(ap, long);
+	e = va_arg(ap, long);
+	f = va_arg(ap, long);
+	va_end(ap);
+	return ushm__os_libc(ushm__syscall_route(n, a, b, c, d, e, f));
+}
+#endif
 
 /* Normal exit: detach in the registry now, rather than waiting for the
  * next caller to find us dead.  Not in a vfork child calling exit(),
