@@ -343,8 +343,10 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
 
 /*
  * shmdt (ksys_shmdt): the first piece at or above ADDR that started at
- * ADDR - its offset goes, and then every later piece of the same segment
- * that did too and ends within the segment's size from ADDR.  Here they
+ * ADDR - its offset goes, and then every later piece of the same file
+ * (the same attachment: each shmat has a file of its own) that did too
+ * and ends within the segment's size from ADDR.  Offsets are what
+ * munmap, mremap and remap_file_pages left them.  Here they
  * only leave our list, into *OUT (N of them), which the caller unmaps,
  * closes (ushm__pieces_closed_locked) and gives to
  * ushm__shmdt_taken_free().
@@ -387,8 +389,9 @@ int ushm__shmdt_take_locked(struct ushm_ns *ns, uintptr_t addr,
 	for (size_t i = 0; i < ushm__p.nlocals;) {
 		struct ushm_local l = ushm__p.locals[i];
 
-		if (l.start > first.start && l.slot == first.slot &&
-		    l.seq == first.seq && l.start - addr == l.offset &&
+		if (l.start > first.start && l.rec == first.rec &&
+		    l.slot == first.slot && l.seq == first.seq &&
+		    l.start - addr == l.offset &&
 		    l.end - addr <= size) {
 			if (*n == cap) {
 				struct ushm_local *t;

@@ -617,3 +617,28 @@ DIFF_TEST(routes_merge)
 		X_EQ(L("%s: rmid", w), o->ctl(id, IPC_RMID, NULL), 0);
 	}
 }
+
+/* ksys_shmdt takes only pieces of the file it found first: a piece of
+ * another attachment of the same segment whose offset matches stays. */
+DIFF_TEST(routes_remap_shmdt_file)
+{
+	int id = X_EQ("create", o->get(IPC_PRIVATE, P4, 0600), 0);
+	char *p = attach_at(o, id, 0, 0), *q;
+
+	if (p == (void *)-1)
+		return;
+	X_EQ("munmap pages 2-3", munmap(p + 2 * PAGE, 2 * PAGE), 0);
+	q = AT_EQ("again at page 2", o->at(id, p + 2 * PAGE, 0), p + 2 * PAGE);
+	X_EQ("its page 0 shows page 2",
+	     r_remap(VIA_LIBC, q, PAGE, 0, 2, 0), 0);
+	X_NATTCH(o, "three", id, 3);
+	X_EQ("shmdt the first", o->dt(p), 0);
+	X_NATTCH(o, "the second's pieces stay", id, 2);
+	rec_maps("its remapped page", q);
+	/* Its page 1 matches, and is the first that does. */
+	X_EQ("shmdt the second", o->dt(q), 0);
+	X_NATTCH(o, "one", id, 1);
+	rec_maps("its remapped page", q);
+	X_EQ("shmdt where its remapped page fits", o->dt(q - 2 * PAGE), 0);
+	X_NATTCH(o, "none", id, 0);
+}
