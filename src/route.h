@@ -4,8 +4,8 @@
  *
  * Every route that changes mappings reaches one function here: the C
  * library's functions (munmap, mprotect, madvise, mremap, mmap,
- * remap_file_pages), which the library exports, and syscall(3) with the
- * same numbers, which the library exports too (where os.h has a raw
+ * remap_file_pages, mlock, mlock2, munlock, mlockall, munlockall), which
+ * the library exports, and syscall(3) with the same numbers, which the library exports too (where os.h has a raw
  * system call of its own: USHM_RAW_ASM).  Each returns what the kernel's
  * system call returns: the result, or -errno.
  */
@@ -20,6 +20,8 @@
 long ushm__vma_munmap(uintptr_t addr, size_t len);
 long ushm__vma_mprotect(uintptr_t addr, size_t len, int prot);
 long ushm__vma_madvise(uintptr_t addr, size_t len, int advice);
+long ushm__vma_mlock(long n, uintptr_t addr, size_t len, unsigned int flags);
+long ushm__vma_mlockall(long n, int flags);
 long ushm__vma_mremap(uintptr_t old, size_t old_len, size_t new_len,
 		      int flags, uintptr_t new_addr);
 long ushm__vma_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd,

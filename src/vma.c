@@ -52,6 +52,7 @@ int ushm__piece_add_locked(uintptr_t start, uintptr_t end, uint64_t offset,
 	l->offset = offset;
 	l->prot = prot;
 	l->dontfork = false;
+	l->vmf = 0;
 	l->rec = rec;
 	l->slot = slot;
 	l->seq = seq;
@@ -66,6 +67,20 @@ static void piece_remove(size_t i)
 	ushm__p.locals[i] = ushm__p.locals[ushm__p.nlocals - 1];
 	__atomic_store_n(&ushm__p.nlocals, ushm__p.nlocals - 1,
 			 __ATOMIC_RELEASE);
+}
+
+/* A piece [START, END) at OFFSET with L's attachment and flags. */
+static int piece_add_like(uintptr_t start, uintptr_t end, uint64_t offset,
+			  const struct ushm_local *l)
+{
+	int r = ushm__piece_add_locked(start, end, offset, l->prot, l->rec,
+				       l->slot, l->seq);
+
+	if (r == 0) {
+		ushm__p.locals[ushm__p.nlocals - 1].dontfork = l->dontfork;
+		ushm__p.locals[ushm__p.nlocals - 1].vmf = l->vmf;
+	}
+	return r;
 }
 
 /* Whether the piece's record is still ours (a repair may have dropped
@@ -110,14 +125,9 @@ void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 			/* The middle goes: two splits, one close. */
 			ushm__p.locals[i].end = a;
 			piece_open(ns, &l);
-			if (ushm__piece_add_locked(b, l.end,
-						   l.offset + (b - l.start),
-						   l.prot, l.rec, l.slot,
-						   l.seq) == 0) {
-				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
-					l.dontfork;
+			if (piece_add_like(b, l.end, l.offset + (b - l.start),
+					   &l) == 0)
 				piece_open(ns, &l);
-			}
 			piece_close(ns, &l);
 			i++;
 		} else if (l.start < a) {
@@ -138,20 +148,41 @@ void ushm__pieces_unmapped_locked(struct ushm_ns *ns, uintptr_t a,
 	}
 }
 
-/* What a VMA's flags hold that the library tracks. */
-enum piece_attr { ATTR_PROT, ATTR_DONTFORK };
+/*
+ * What a VMA's flags hold that the library tracks, because a change of
+ * them splits VMAs: the protection, VM_DONTCOPY (dontfork) and, in vmf,
+ * the others that madvise and mlock set.
+ */
+enum {
+	VMF_RAND_READ = 1,	/* MADV_RANDOM */
+	VMF_SEQ_READ = 2,	/* MADV_SEQUENTIAL */
+	VMF_HUGEPAGE = 4,	/* MADV_HUGEPAGE */
+	VMF_NOHUGEPAGE = 8,	/* MADV_NOHUGEPAGE */
+	VMF_DONTDUMP = 16,	/* MADV_DONTDUMP */
+	VMF_LOCKED = 32,	/* mlock */
+	VMF_LOCKONFAULT = 64,	/* mlock2(MLOCK_ONFAULT) */
+};
 
-static int attr_get(const struct ushm_local *l, enum piece_attr attr)
+/* A change of flags: a new protection and no-fork mark (-1: kept), and
+ * vmf bits cleared, then set. */
+struct flagchg {
+	int prot, dontfork;
+	uint8_t clr, set;
+};
+
+static void flags_apply(struct ushm_local *l, const struct flagchg *f)
 {
-	return attr == ATTR_PROT ? l->prot : l->dontfork;
+	if (f->prot >= 0)
+		l->prot = f->prot;
+	if (f->dontfork >= 0)
+		l->dontfork = f->dontfork;
+	l->vmf = (uint8_t)((l->vmf & ~f->clr) | f->set);
 }
 
-static void attr_set(struct ushm_local *l, enum piece_attr attr, int v)
+static bool same_flags(const struct ushm_local *x, const struct ushm_local *y)
 {
-	if (attr == ATTR_PROT)
-		l->prot = v;
-	else
-		l->dontfork = v;
+	return x->prot == y->prot && x->dontfork == y->dontfork &&
+	       x->vmf == y->vmf;
 }
 
 static long piece_at(uintptr_t addr)
@@ -200,7 +231,7 @@ static long piece_first_in(uintptr_t a, uintptr_t b)
 static bool alike(const struct ushm_local *x, const struct ushm_local *y)
 {
 	return x->rec == y->rec && x->slot == y->slot && x->seq == y->seq &&
-	       x->prot == y->prot && x->dontfork == y->dontfork;
+	       same_flags(x, y);
 }
 
 /*
@@ -213,14 +244,14 @@ static bool alike(const struct ushm_local *x, const struct ushm_local *y)
  * tests/t_routes.c, routes_merge.
  */
 
-/* Split the pieces at A and B and give [A, B) a new flag value
- * (mprotect: the protection; madvise: the no-fork mark), per VMA as
- * mprotect_fixup and madvise_update_vma do: a piece that already has
- * the value stays whole; one changed whole keeps its bounds; a changed
- * head or tail joins the neighbour it touches if it can (no open), else
- * splits off (__split_vma: an open per split). */
+/* Split the pieces at A and B and give [A, B) new flags (mprotect,
+ * madvise, mlock), per VMA as mprotect_fixup, madvise_update_vma and
+ * mlock_fixup do: a piece whose flags do not change stays whole; one
+ * changed whole keeps its bounds; a changed head or tail joins the
+ * neighbour it touches if it can (no open), else splits off
+ * (__split_vma: an open per split). */
 static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
-			      enum piece_attr attr, int v)
+			      const struct flagchg *f)
 {
 	uintptr_t at = a;
 	long i, j;
@@ -231,11 +262,11 @@ static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
 		uintptr_t lb = l.end < b ? l.end : b;
 
 		at = l.end;
-		if (attr_get(&l, attr) == v)
+		flags_apply(&c, f);	/* what the changed part becomes */
+		if (same_flags(&c, &l))
 			continue;
-		attr_set(&c, attr, v);	/* what the changed part becomes */
 		if (la == l.start && lb == l.end) {
-			attr_set(&ushm__p.locals[i], attr, v);
+			flags_apply(&ushm__p.locals[i], f);
 			continue;
 		}
 		if (la == l.start && (j = piece_ending_at(la)) >= 0 &&
@@ -256,27 +287,18 @@ static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
 			continue;
 		}
 		if (l.start < la) {
-			if (ushm__piece_add_locked(l.start, la, l.offset, l.prot,
-						   l.rec, l.slot, l.seq) == 0) {
-				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
-					l.dontfork;
+			if (piece_add_like(l.start, la, l.offset, &l) == 0)
 				piece_open(ns, &l);
-			}
 			ushm__p.locals[i].start = la;
 			ushm__p.locals[i].offset += la - l.start;
 		}
 		if (l.end > lb) {
-			if (ushm__piece_add_locked(lb, l.end,
-						   l.offset + (lb - l.start),
-						   l.prot, l.rec, l.slot,
-						   l.seq) == 0) {
-				ushm__p.locals[ushm__p.nlocals - 1].dontfork =
-					l.dontfork;
+			if (piece_add_like(lb, l.end, l.offset + (lb - l.start),
+					   &l) == 0)
 				piece_open(ns, &l);
-			}
 			ushm__p.locals[i].end = lb;
 		}
-		attr_set(&ushm__p.locals[i], attr, v);
+		flags_apply(&ushm__p.locals[i], f);
 	}
 }
 
@@ -303,11 +325,8 @@ static int piece_new_locked(struct ushm_ns *ns, const struct ushm_local *l,
 		ushm__p.locals[j].offset = offset;
 		return 0;
 	}
-	r = ushm__piece_add_locked(a, b, offset, l->prot, l->rec, l->slot,
-				   l->seq);
-	if (r)
+	if ((r = piece_add_like(a, b, offset, l)) != 0)
 		return r;
-	ushm__p.locals[ushm__p.nlocals - 1].dontfork = l->dontfork;
 	piece_open(ns, l);
 	return 0;
 }
@@ -475,31 +494,160 @@ long ushm__vma_munmap(uintptr_t addr, size_t len)
 	return r;
 }
 
+/* Whether every page of [A, B) is mapped: mincore fails with ENOMEM
+ * on a hole. */
+static bool all_mapped(uintptr_t a, uintptr_t b)
+{
+	unsigned char vec[256];
+
+	while (a < b) {
+		size_t n = (b - a) / USHM_PAGE;
+
+		if (n > sizeof(vec))
+			n = sizeof(vec);
+		if (ushm__os_raw3(SYS_mincore, a, n * USHM_PAGE, vec) != 0)
+			return false;
+		a += n * USHM_PAGE;
+	}
+	return true;
+}
+
+/*
+ * After the real call R changed flags over [A, A + LEN): on success the
+ * whole range; on ENOMEM (a hole) what the kernel changed before it
+ * gave up: with UPTO_HOLE (mprotect, mlock) the VMAs from A up to the
+ * first hole, if A itself is mapped, else (madvise) every VMA of the
+ * range.  Other errors come before any change.
+ */
+static void set_after(struct ushm_ns *ns, long r, uintptr_t a, size_t len,
+		      const struct flagchg *f, bool upto_hole)
+{
+	uintptr_t b = a + PAGE_UP(len), at = a;
+	long i;
+
+	if (!len || (r != 0 && r != -ENOMEM))
+		return;
+	if (r == 0 || !upto_hole) {
+		pieces_set_locked(ns, a, b, f);
+		return;
+	}
+	while ((i = piece_first_in(at, b)) >= 0) {
+		uintptr_t s = ushm__p.locals[i].start > a
+				      ? ushm__p.locals[i].start : a;
+		uintptr_t e = ushm__p.locals[i].end < b
+				      ? ushm__p.locals[i].end : b;
+
+		if (!all_mapped(at, s))
+			return;
+		pieces_set_locked(ns, s, e, f);
+		at = e;
+	}
+}
+
 long ushm__vma_mprotect(uintptr_t addr, size_t len, int prot)
 {
+	struct flagchg f = { .prot = prot, .dontfork = -1 };
 	struct ushm_ns *ns = lock_if_pieces();
 	long r = ushm__os_raw3(SYS_mprotect, addr, len, prot);
 
 	if (ns) {
-		if (r == 0 && len)
-			pieces_set_locked(ns, addr, addr + PAGE_UP(len),
-					  ATTR_PROT, prot);
+		set_after(ns, r, addr, len, &f, true);
 		ushm__unlock(ns);
 	}
 	return r;
 }
 
+/* The flags ADVICE changes (madvise_vma_behavior); false if none. */
+static bool advice_flags(int advice, struct flagchg *f)
+{
+	*f = (struct flagchg){ .prot = -1, .dontfork = -1 };
+	switch (advice) {
+	case MADV_NORMAL:
+		f->clr = VMF_RAND_READ | VMF_SEQ_READ;
+		return true;
+	case MADV_RANDOM:
+		f->clr = VMF_SEQ_READ;
+		f->set = VMF_RAND_READ;
+		return true;
+	case MADV_SEQUENTIAL:
+		f->clr = VMF_RAND_READ;
+		f->set = VMF_SEQ_READ;
+		return true;
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+		f->dontfork = advice == MADV_DONTFORK;
+		return true;
+	case MADV_HUGEPAGE:
+		f->clr = VMF_NOHUGEPAGE;
+		f->set = VMF_HUGEPAGE;
+		return true;
+	case MADV_NOHUGEPAGE:
+		f->clr = VMF_HUGEPAGE;
+		f->set = VMF_NOHUGEPAGE;
+		return true;
+	case MADV_DONTDUMP:
+		f->set = VMF_DONTDUMP;
+		return true;
+	case MADV_DODUMP:
+		f->clr = VMF_DONTDUMP;
+		return true;
+	}
+	return false;	/* no flag: no split (t_routes.c, routes_vma_flags) */
+}
+
 long ushm__vma_madvise(uintptr_t addr, size_t len, int advice)
 {
-	bool fork_advice = advice == MADV_DONTFORK || advice == MADV_DOFORK;
-	struct ushm_ns *ns = fork_advice ? lock_if_pieces() : NULL;
+	struct flagchg f;
+	struct ushm_ns *ns = advice_flags(advice, &f) ? lock_if_pieces()
+						       : NULL;
 	long r = ushm__os_raw3(SYS_madvise, addr, len, advice);
 
 	if (ns) {
-		if (r == 0 && len)
-			pieces_set_locked(ns, addr, addr + PAGE_UP(len),
-					  ATTR_DONTFORK,
-					  advice == MADV_DONTFORK);
+		set_after(ns, r, addr, len, &f, false);
+		ushm__unlock(ns);
+	}
+	return r;
+}
+
+/* mlock, mlock2 and munlock: VM_LOCKED (and VM_LOCKONFAULT) over the
+ * range, as apply_vma_lock_flags sets them.  A failure to fault the
+ * pages in afterwards (EAGAIN) leaves the flags set, as there. */
+long ushm__vma_mlock(long n, uintptr_t addr, size_t len, unsigned int flags)
+{
+	struct flagchg f = { .prot = -1, .dontfork = -1,
+			     .clr = VMF_LOCKED | VMF_LOCKONFAULT };
+	struct ushm_ns *ns = lock_if_pieces();
+	long r = n == SYS_mlock2 ? ushm__os_raw3(n, addr, len, flags)
+				 : ushm__os_raw3(n, addr, len, 0);
+
+	if (n != SYS_munlock)
+		f.set = VMF_LOCKED |
+			((flags & MLOCK_ONFAULT) ? VMF_LOCKONFAULT : 0);
+	if (ns) {
+		set_after(ns, r == -EAGAIN ? 0 : r, addr, len, &f, true);
+		ushm__unlock(ns);
+	}
+	return r;
+}
+
+/* mlockall(MCL_CURRENT) and munlockall change every VMA whole: no split,
+ * but the flags that later merges compare.  (MCL_FUTURE's VM_LOCKED on
+ * mappings made later is not modelled.) */
+long ushm__vma_mlockall(long n, int flags)
+{
+	struct ushm_ns *ns = lock_if_pieces();
+	long r = ushm__os_raw3(n, flags, 0, 0);
+	bool now = n == SYS_munlockall || (flags & MCL_CURRENT);
+	uint8_t set = 0;
+
+	if (n == SYS_mlockall)
+		set = VMF_LOCKED | ((flags & MCL_ONFAULT) ? VMF_LOCKONFAULT
+							   : 0);
+	if (ns) {
+		for (size_t i = 0; r == 0 && now && i < ushm__p.nlocals; i++)
+			ushm__p.locals[i].vmf = (uint8_t)
+				((ushm__p.locals[i].vmf &
+				  ~(VMF_LOCKED | VMF_LOCKONFAULT)) | set);
 		ushm__unlock(ns);
 	}
 	return r;
@@ -562,6 +710,34 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 {
 	return (int)ushm__os_libc(ushm__vma_madvise((uintptr_t)addr, len,
 						    advice));
+}
+
+EXPORT int mlock(const void *addr, size_t len)
+{
+	return (int)ushm__os_libc(ushm__vma_mlock(SYS_mlock, (uintptr_t)addr,
+						  len, 0));
+}
+
+EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
+{
+	return (int)ushm__os_libc(ushm__vma_mlock(SYS_mlock2, (uintptr_t)addr,
+						  len, flags));
+}
+
+EXPORT int munlock(const void *addr, size_t len)
+{
+	return (int)ushm__os_libc(ushm__vma_mlock(SYS_munlock,
+						  (uintptr_t)addr, len, 0));
+}
+
+EXPORT int mlockall(int flags)
+{
+	return (int)ushm__os_libc(ushm__vma_mlockall(SYS_mlockall, flags));
+}
+
+EXPORT int munlockall(void)
+{
+	return (int)ushm__os_libc(ushm__vma_mlockall(SYS_munlockall, 0));
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags,
@@ -684,7 +860,9 @@ static long remap_locked(struct ushm_ns *ns, size_t i, uintptr_t a,
 	if (fd < 0)
 		return fd;
 	t = ushm__os_mmap(NULL, size, l.prot, MAP_SHARED | MAP_POPULATE |
-			  (flags & MAP_NONBLOCK), fd, (off_t)(pgoff * USHM_PAGE));
+			  (flags & MAP_NONBLOCK) |
+			  ((l.vmf & VMF_LOCKED) ? MAP_LOCKED : 0), fd,
+			  (off_t)(pgoff * USHM_PAGE));
 	r = -errno;
 	ushm__fd_put_locked(ns, ent, fd);
 	if (t == MAP_FAILED)
@@ -703,7 +881,9 @@ static long remap_locked(struct ushm_ns *ns, size_t i, uintptr_t a,
 	l.start = a;
 	l.end = b;
 	l.offset = (uint64_t)pgoff * USHM_PAGE;
-	l.dontfork = false;	/* a new VMA: no VM_DONTCOPY */
+	/* A new VMA: do_mmap's flags, VM_LOCKED from MAP_LOCKED only. */
+	l.dontfork = false;
+	l.vmf &= VMF_LOCKED;
 	if ((r = remap_open_locked(ns, &l, shmflg)) != 0)
 		goto unmap;
 	return 0;
@@ -767,6 +947,15 @@ long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
 	case SYS_mmap:
 		return ushm__vma_mmap((uintptr_t)a, (size_t)b, (int)c, (int)d,
 				      (int)e, (off_t)f);
+	case SYS_mlock:
+	case SYS_munlock:
+		return ushm__vma_mlock(n, (uintptr_t)a, (size_t)b, 0);
+	case SYS_mlock2:
+		return ushm__vma_mlock(n, (uintptr_t)a, (size_t)b,
+				       (unsigned int)c);
+	case SYS_mlockall:
+	case SYS_munlockall:
+		return ushm__vma_mlockall(n, (int)a);
 	case SYS_remap_file_pages:
 		return ushm__vma_remap_file_pages((uintptr_t)a, (size_t)b,
 						  (int)c, (size_t)d, (int)e);

@@ -642,3 +642,126 @@ DIFF_TEST(routes_remap_shmdt_file)
 	X_EQ("shmdt where its remapped page fits", o->dt(q - 2 * PAGE), 0);
 	X_NATTCH(o, "none", id, 0);
 }
+
+/* The advice that sets a VMA flag splits (and joins), the rest does
+ * not; mlock and munlock as well. */
+DIFF_TEST(routes_vma_flags)
+{
+	static const struct {
+		const char *name;
+		int advice;
+	} adv[] = {
+		{ "NORMAL", MADV_NORMAL }, { "RANDOM", MADV_RANDOM },
+		{ "SEQUENTIAL", MADV_SEQUENTIAL }, { "WILLNEED", MADV_WILLNEED },
+		{ "DONTNEED", MADV_DONTNEED }, { "FREE", MADV_FREE },
+		{ "REMOVE", MADV_REMOVE }, { "DONTFORK", MADV_DONTFORK },
+		{ "DOFORK", MADV_DOFORK }, { "MERGEABLE", MADV_MERGEABLE },
+		{ "UNMERGEABLE", MADV_UNMERGEABLE },
+		{ "HUGEPAGE", MADV_HUGEPAGE }, { "NOHUGEPAGE", MADV_NOHUGEPAGE },
+		{ "DONTDUMP", MADV_DONTDUMP }, { "DODUMP", MADV_DODUMP },
+		{ "WIPEONFORK", MADV_WIPEONFORK },
+		{ "KEEPONFORK", MADV_KEEPONFORK }, { "COLD", MADV_COLD },
+		{ "PAGEOUT", MADV_PAGEOUT },
+		{ "POPULATE_READ", MADV_POPULATE_READ },
+		{ "POPULATE_WRITE", MADV_POPULATE_WRITE },
+	};
+	int id = X_EQ("create", o->get(IPC_PRIVATE, P4, 0600), 0);
+
+	for (int v = 0; v < NVIA; v++) {
+		const char *w = via_name[v];
+
+		for (size_t k = 0; k < sizeof(adv) / sizeof(adv[0]); k++) {
+			char *p = attach_at(o, id, 0, 0);
+			const char *n = adv[k].name;
+
+			if (p == (void *)-1)
+				return;
+			X_REC(L("%s: %s page 1", w, n),
+			      r_madvise(v, p + PAGE, PAGE, adv[k].advice));
+			X_REC(L("%s: nattch after %s page 1", w, n),
+			      rec_stat(o, L("%s: %s", w, n), id, IPC_STAT,
+				       NULL));
+			X_REC(L("%s: %s page 2", w, n),
+			      r_madvise(v, p + 2 * PAGE, PAGE, adv[k].advice));
+			X_REC(L("%s: %s page 0-3", w, n),
+			      r_madvise(v, p, P4, adv[k].advice));
+			rec_stat(o, L("%s: %s joined", w, n), id, IPC_STAT,
+				 NULL);
+			X_EQ(L("%s: shmdt", w), o->dt(p), 0);
+		}
+	}
+	X_EQ("rmid", o->ctl(id, IPC_RMID, NULL), 0);
+}
+
+/* A hole in the range: mprotect and mlock change the VMAs up to it,
+ * madvise every VMA of the range, and each then fails with ENOMEM. */
+DIFF_TEST(routes_partial)
+{
+	for (int v = 0; v < NVIA; v++) {
+		const char *w = via_name[v];
+		int id = X_EQ(L("%s: create", w),
+			      o->get(IPC_PRIVATE, P4, 0600), v);
+		char *p = attach_at(o, id, 0, 0);
+
+		if (p == (void *)-1)
+			return;
+		X_EQ(L("%s: munmap page 2", w),
+		     r_munmap(v, p + 2 * PAGE, PAGE), 0);
+		X_NATTCH(o, L("%s: two", w), id, 2);
+		X_ERR(L("%s: mprotect 1-3", w),
+		      r_mprotect(v, p + PAGE, 3 * PAGE, PROT_READ), ENOMEM);
+		X_NATTCH(o, L("%s: page 1 split off, page 3 kept", w), id, 3);
+		rec_maps(L("%s: page 1", w), p + PAGE);
+		rec_maps(L("%s: page 3", w), p + 3 * PAGE);
+		X_ERR(L("%s: mprotect from the hole", w),
+		      r_mprotect(v, p + 2 * PAGE, 2 * PAGE, PROT_READ), ENOMEM);
+		X_NATTCH(o, L("%s: nothing", w), id, 3);
+		X_ERR(L("%s: madvise 0-3", w),
+		      r_madvise(v, p, P4, MADV_DONTDUMP), ENOMEM);
+		X_NATTCH(o, L("%s: every piece", w), id, 3);
+		X_EQ(L("%s: madvise 0-1", w),
+		     r_madvise(v, p, 2 * PAGE, MADV_DODUMP), 0);
+		X_NATTCH(o, L("%s: whole ones", w), id, 3);
+		X_EQ(L("%s: shmdt", w), o->dt(p), 0);
+
+		p = attach_at(o, id, 0, 0);
+		X_EQ(L("%s: munmap page 2", w),
+		     r_munmap(v, p + 2 * PAGE, PAGE), 0);
+		X_ERR(L("%s: mlock 1-3", w),
+		      v == VIA_LIBC ? mlock(p + PAGE, 3 * PAGE)
+				    : syscall(SYS_mlock, p + PAGE, 3 * PAGE),
+		      ENOMEM);
+		X_NATTCH(o, L("%s: page 1 locked", w), id, 3);
+		X_EQ(L("%s: mlock2 page 3", w),
+		     v == VIA_LIBC ? mlock2(p + 3 * PAGE, PAGE, MLOCK_ONFAULT)
+				   : syscall(SYS_mlock2, p + 3 * PAGE, PAGE,
+					     MLOCK_ONFAULT), 0);
+		X_NATTCH(o, L("%s: whole", w), id, 3);
+		X_EQ(L("%s: munlock 0-1", w),
+		     v == VIA_LIBC ? munlock(p, 2 * PAGE)
+				   : syscall(SYS_munlock, p, 2 * PAGE), 0);
+		X_NATTCH(o, L("%s: page 1 unlocked", w), id, 3);
+		X_EQ(L("%s: mprotect 0-1", w),
+		     r_mprotect(v, p, PAGE, PROT_READ), 0);
+		X_EQ(L("%s: mprotect 1", w),
+		     r_mprotect(v, p + PAGE, PAGE, PROT_READ), 0);
+		X_NATTCH(o, L("%s: 0 and 1 alike: whole", w), id, 3);
+		X_EQ(L("%s: mlockall", w),
+		     v == VIA_LIBC ? mlockall(MCL_CURRENT)
+				   : syscall(SYS_mlockall, MCL_CURRENT), 0);
+		X_EQ(L("%s: munlockall", w),
+		     v == VIA_LIBC ? munlockall() : syscall(SYS_munlockall), 0);
+		X_EQ(L("%s: mlock page 0", w), mlock(p, PAGE), 0);
+		X_NATTCH(o, L("%s: page 0 locked: whole", w), id, 3);
+		X_EQ(L("%s: remap page 0 (locked)", w),
+		     r_remap(v, p, PAGE, 0, 1, 0), 0);
+		X_NATTCH(o, L("%s: remapped", w), id, 3);
+		X_EQ(L("%s: mlock page 1", w), mlock(p + PAGE, PAGE), 0);
+		X_NATTCH(o, L("%s: not alike: page 1's offset", w), id, 3);
+		munlockall();
+		X_EQ(L("%s: shmdt", w), o->dt(p), 0);
+		X_NATTCH(o, L("%s: the remapped page stays", w), id, 1);
+		X_EQ(L("%s: munmap", w), munmap(p, P4), 0);
+		X_EQ(L("%s: rmid", w), o->ctl(id, IPC_RMID, NULL), 0);
+	}
+}
