@@ -174,7 +174,7 @@ int ushm__os_lremovexattr(const char *path, const char *name)
 
 long ushm__os_raw(long n, long a, long b, long c, long d, long e, long f)
 {
-#if defined(__x86_64__)
+#if defined(USHM_RAW_ASM) && defined(__x86_64__)
 	register long r10 __asm__("r10") = d;
 	register long r8 __asm__("r8") = e;
 	register long r9 __asm__("r9") = f;
@@ -186,7 +186,7 @@ long ushm__os_raw(long n, long a, long b, long c, long d, long e, long f)
 			   "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
-#elif defined(__aarch64__)
+#elif defined(USHM_RAW_ASM) && defined(__aarch64__)
 	register long x8 __asm__("x8") = n;
 	register long x0 __asm__("x0") = a;
 	register long x1 __asm__("x1") = b;

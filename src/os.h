@@ -60,10 +60,11 @@ int ushm__os_byte_locked(int fd, off_t byte);
  * a function of the C library: the library exports syscall() (vma.c)
  * and the shim patches libc's, so the wrappers' own calls must not reach
  * either.  Returns what the kernel returns: -errno on failure.  On
- * machines without the inline form (USHM_RAW_ASM undefined) it is libc's
- * syscall(), and the library then exports no syscall() of its own.
+ * machines without the inline form (USHM_RAW_ASM undefined; building with
+ * -DUSHM_NO_RAW_ASM shows that form here) it is libc's syscall(), and
+ * the library then exports no syscall() of its own.
  */
-#if defined(__x86_64__) || defined(__aarch64__)
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(USHM_NO_RAW_ASM)
 #define USHM_RAW_ASM 1
 #endif
 long ushm__os_raw(long n, long a, long b, long c, long d, long e, long f);

@@ -934,6 +934,7 @@ long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
 {
 	long args[6] = { a, b, c, d, e, f }, r;
 
+#ifdef USHM_RAW_ASM	/* x86_64 and aarch64: these numbers, these arguments */
 	switch (n) {
 	case SYS_munmap:
 		return ushm__vma_munmap((uintptr_t)a, (size_t)b);
@@ -960,6 +961,7 @@ long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
 		return ushm__vma_remap_file_pages((uintptr_t)a, (size_t)b,
 						  (int)c, (size_t)d, (int)e);
 	}
+#endif
 	if (ushm__sysv_route && ushm__sysv_route(n, args, &r))
 		return r;
 	return ushm__os_raw(n, a, b, c, d, e, f);

@@ -746,11 +746,16 @@ DIFF_TEST(routes_partial)
 		X_EQ(L("%s: mprotect 1", w),
 		     r_mprotect(v, p + PAGE, PAGE, PROT_READ), 0);
 		X_NATTCH(o, L("%s: 0 and 1 alike: whole", w), id, 3);
+#ifndef __SANITIZE_ADDRESS__
+		/* (AddressSanitizer's shadow memory is too big to lock: the
+		 * sanitizer build of this test leaves these two out.) */
 		X_EQ(L("%s: mlockall", w),
 		     v == VIA_LIBC ? mlockall(MCL_CURRENT)
 				   : syscall(SYS_mlockall, MCL_CURRENT), 0);
+		X_NATTCH(o, L("%s: all locked, nothing split", w), id, 3);
 		X_EQ(L("%s: munlockall", w),
 		     v == VIA_LIBC ? munlockall() : syscall(SYS_munlockall), 0);
+#endif
 		X_EQ(L("%s: mlock page 0", w), mlock(p, PAGE), 0);
 		X_NATTCH(o, L("%s: page 0 locked: whole", w), id, 3);
 		X_EQ(L("%s: remap page 0 (locked)", w),
@@ -758,7 +763,9 @@ DIFF_TEST(routes_partial)
 		X_NATTCH(o, L("%s: remapped", w), id, 3);
 		X_EQ(L("%s: mlock page 1", w), mlock(p + PAGE, PAGE), 0);
 		X_NATTCH(o, L("%s: not alike: page 1's offset", w), id, 3);
-		munlockall();
+		X_ERR(L("%s: munlock 0-3, the hole", w), munlock(p, P4),
+		      ENOMEM);
+		X_NATTCH(o, L("%s: unlocked up to the hole", w), id, 3);
 		X_EQ(L("%s: shmdt", w), o->dt(p), 0);
 		X_NATTCH(o, L("%s: the remapped page stays", w), id, 1);
 		X_EQ(L("%s: munmap", w), munmap(p, P4), 0);
