@@ -772,3 +772,34 @@ DIFF_TEST(routes_partial)
 		X_EQ(L("%s: rmid", w), o->ctl(id, IPC_RMID, NULL), 0);
 	}
 }
+
+/* remap_file_pages spans VMAs only if all their flags are alike: the
+ * madvise and mlock flags count too. */
+DIFF_TEST(routes_remap_flags)
+{
+	int id = X_EQ("create", o->get(IPC_PRIVATE, P4, 0600), 0);
+	char *p = attach_at(o, id, 0, 0);
+
+	if (p == (void *)-1)
+		return;
+	X_EQ("RANDOM page 1", madvise(p + PAGE, PAGE, MADV_RANDOM), 0);
+	X_ERR("across RANDOM", r_remap(VIA_LIBC, p, 2 * PAGE, 0, 0, 0), EINVAL);
+	X_EQ("NORMAL page 1", madvise(p + PAGE, PAGE, MADV_NORMAL), 0);
+	X_NATTCH(o, "three, alike again", id, 3);
+	X_EQ("across alike", r_remap(VIA_SYSCALL, p, 2 * PAGE, 0, 0, 0), 0);
+	/* The new [0, 2) at offset 0 joins [2, 4) at offset 2. */
+	X_NATTCH(o, "one: joined the rest", id, 1);
+	X_EQ("mlock page 2", mlock(p + 2 * PAGE, PAGE), 0);
+	X_ERR("across VM_LOCKED", r_remap(VIA_LIBC, p + PAGE, 2 * PAGE, 0, 1, 0),
+	      EINVAL);
+	X_EQ("remap the locked page", r_remap(VIA_LIBC, p + 2 * PAGE, PAGE, 0, 2,
+					      0), 0);
+	X_NATTCH(o, "locked, it stays apart", id, 3);
+	X_EQ("DONTDUMP page 3", madvise(p + 3 * PAGE, PAGE, MADV_DONTDUMP), 0);
+	X_EQ("remap page 3", r_remap(VIA_LIBC, p + 3 * PAGE, PAGE, 0, 3, 0), 0);
+	X_NATTCH(o, "DONTDUMP is not kept: it joins nothing locked", id, 3);
+	X_EQ("munlock", munlock(p, P4), 0);
+	X_NATTCH(o, "unlocked whole", id, 3);
+	X_EQ("shmdt", o->dt(p), 0);
+	X_NATTCH(o, "detached", id, 0);
+}
