@@ -20,25 +20,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "os.h"
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 /* ---- raw system calls: never through a function we may have patched ---- */
 
-/* Returns the kernel's value: -errno on failure. */
+/* Returns the kernel's value: -errno on failure (os.h's raw call, the
+ * library's one definition of it). */
 static inline long shim_raw6(long n, long a, long b, long c, long d, long e,
 			     long f)
 {
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
+	return ushm__os_raw(n, a, b, c, d, e, f);
 }
 
 #define shim_raw3(n, a, b, c) shim_raw6((n), (long)(a), (long)(b), \

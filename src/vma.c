@@ -2,13 +2,17 @@
  * vma.c - the pieces of our attachments, as the kernel's VMAs.
  *
  * The kernel's nattch counts VMAs, not shmat calls (SEMANTICS.md 4.6):
- * a VMA split by a partial munmap or mprotect opens a new one (shm_open:
- * nattch + 1, atime, lpid), every VMA unmapped closes one (shm_close:
- * nattch - 1, dtime, lpid), and shm VMAs never merge back.  shmdt works
- * on VMAs too (4.2, 4.3).  So this process keeps the list of its pieces
- * (ushm__p.locals), and the library wraps the C library's munmap,
- * mprotect, mremap and mmap to replay on that list what the kernel does
- * to its VMAs, counting each open and close in the registry.
+ * a VMA split by a partial munmap, mprotect, madvise or mlock opens a
+ * new one (shm_open: nattch + 1, atime, lpid), every VMA unmapped closes
+ * one (shm_close: nattch - 1, dtime, lpid), and a VMA merges with a
+ * neighbour only where no VMA has to go for it (every shm VMA has a close
+ * operation; mm/vma.c since 6.12).  shmdt works on VMAs too (4.2, 4.3).
+ * So this process keeps the list of its pieces (ushm__p.locals), and the
+ * library wraps the C library's munmap, mprotect, madvise, mremap, mmap,
+ * mlock family and remap_file_pages, and syscall(3) with their numbers
+ * (route.h), to replay on that list what the kernel does to its VMAs,
+ * counting each open and close in the registry.  The wrappers make the
+ * real calls with os.h's raw system call, which none of ours intercepts.
  *
  * Locking: the piece list is protected by the registry lock of
  * ushm__p.ns.  The wrappers take that lock around the real call when
