@@ -339,7 +339,7 @@ static int piece_new_locked(struct ushm_ns *ns, const struct ushm_local *l,
  * NEW_LEN) within piece L. */
 static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
 				   uintptr_t old, size_t old_len,
-				   uintptr_t new, size_t new_len)
+				   uintptr_t new, size_t new_len, int flags)
 {
 	uint64_t off = l.offset + (old - l.start);
 
@@ -356,9 +356,16 @@ static void pieces_remapped_locked(struct ushm_ns *ns, struct ushm_local l,
 		return;
 	}
 	/* A copy (OLD_LEN 0) or a move: a new VMA, unless it merges; a move
-	 * then unmaps the source. */
+	 * then unmaps the source, unless MREMAP_DONTUNMAP keeps it (whole,
+	 * without VM_LOCKED: move_vma). */
 	piece_new_locked(ns, &l, new, new + new_len, off);
-	if (old_len) {
+	if (old_len && (flags & MREMAP_DONTUNMAP)) {
+		long i = piece_at(old);
+
+		if (i >= 0)
+			ushm__p.locals[i].vmf &=
+				(uint8_t)~(VMF_LOCKED | VMF_LOCKONFAULT);
+	} else if (old_len) {
 		/* Keep the new piece out of the unmapped range's way. */
 		ushm__pieces_unmapped_locked(ns, old, old + old_len);
 	}
@@ -675,7 +682,7 @@ long ushm__vma_mremap(uintptr_t old, size_t old_len, size_t new_len,
 			if (i >= 0)
 				pieces_remapped_locked(ns, ushm__p.locals[i],
 					old, PAGE_UP(old_len),
-					(uintptr_t)r, PAGE_UP(new_len));
+					(uintptr_t)r, PAGE_UP(new_len), flags);
 		}
 		ushm__unlock(ns);
 	}

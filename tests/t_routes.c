@@ -164,7 +164,7 @@ DIFF_TEST(routes_mremap)
 	for (int v = 0; v < NVIA; v++) {
 		const char *w = via_name[v];
 		int id = X_EQ(L("%s: create", w),
-			      o->get(IPC_PRIVATE, P4, 0600), v);
+			      o->get(IPC_PRIVATE, P4, 0600), 2 * v);
 		char *p = attach_at(o, id, 0, 0), *n = diff_addr(1), *q;
 
 		if (p == (void *)-1)
@@ -193,6 +193,24 @@ DIFF_TEST(routes_mremap)
 		      (long)r_mremap(v, p, PAGE, PAGE, 0, NULL), EFAULT);
 		X_EQ(L("%s: rmid", w), o->ctl(id, IPC_RMID, NULL), 0);
 		rec_stat(o, L("%s: the copy keeps it", w), id, IPC_STAT, NULL);
+
+		/* MREMAP_DONTUNMAP: the source stays, whole. */
+		id = X_EQ(L("%s: create another", w),
+			  o->get(IPC_PRIVATE, P4, 0600), 2 * v + 1);
+		p = attach_at(o, id, 2, 0);
+		mark(p);
+		q = r_mremap(v, p, P4, P4, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
+			     NULL);
+		rec("%s: moved, source kept: %d", w, q != MAP_FAILED);
+		X_NATTCH(o, L("%s: DONTUNMAP", w), id, 2);
+		rec_pages(L("%s: the source", w), p, 4);
+		q = r_mremap(v, p + PAGE, 2 * PAGE, 2 * PAGE,
+			     MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+		rec("%s: part moved: %d", w, q != MAP_FAILED);
+		X_NATTCH(o, L("%s: no split", w), id, 3);
+		X_EQ(L("%s: shmdt the source", w), o->dt(p), 0);
+		X_NATTCH(o, L("%s: the copies stay", w), id, 2);
+		rec("%s: maps left: %d", w, diff_count_maps(p, P4));
 	}
 	/* The copies still count until the run ends: they go with the
 	 * process, as on the kernel. */

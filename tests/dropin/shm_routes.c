@@ -181,6 +181,12 @@ static void pieces(void)
 	step("shmdt-new", shmdt(h));
 	q = r_mremap(h, PG, PG, 0, NULL);
 	step("mremap-nothing", q == MAP_FAILED ? -1 : 0);
+	p = attach();
+	q = r_mremap(p, P4, P4, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+	step("mremap-dontunmap", q != MAP_FAILED);
+	step("shmdt-source", shmdt(p));
+	pages("copy", q, 4);
+	step("shmdt-copy", shmdt(q));
 
 	p = attach();
 	step("madvise-dontfork", r_madvise(p + PG, PG, MADV_DONTFORK));
