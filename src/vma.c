@@ -627,15 +627,24 @@ long ushm__vma_mlock(long n, uintptr_t addr, size_t len, unsigned int flags)
 {
 	struct flagchg f = { .prot = -1, .dontfork = -1,
 			     .clr = VMF_LOCKED | VMF_LOCKONFAULT };
+	/* The range rounded out to pages, as mlock takes it. */
+	uintptr_t a = addr & ~(uintptr_t)(USHM_PAGE - 1);
+	size_t alen = PAGE_UP(len + (addr - a));
 	struct ushm_ns *ns = lock_if_pieces();
 	long r = n == SYS_mlock2 ? ushm__os_raw3(n, addr, len, flags)
 				 : ushm__os_raw3(n, addr, len, 0);
+	long done;
 
 	if (n != SYS_munlock)
 		f.set = VMF_LOCKED |
 			((flags & MLOCK_ONFAULT) ? VMF_LOCKONFAULT : 0);
+	/* What changed: EAGAIN (faulting in) comes after the flags are
+	 * set; ENOMEM with no hole is RLIMIT_MEMLOCK's, before any. */
+	done = r == -EAGAIN ? 0 : r;
+	if (ns && r == -ENOMEM && all_mapped(a, a + alen))
+		done = -EPERM;
 	if (ns) {
-		set_after(ns, r == -EAGAIN ? 0 : r, addr, len, &f, true);
+		set_after(ns, done, a, alen, &f, true);
 		ushm__unlock(ns);
 	}
 	return r;
