@@ -822,3 +822,39 @@ DIFF_TEST(routes_remap_flags)
 	X_EQ("shmdt", o->dt(p), 0);
 	X_NATTCH(o, "detached", id, 0);
 }
+
+/* Remapped pieces, the whole attachment's included (its record made
+ * again), go to a forked child as the kernel copies VMAs. */
+DIFF_TEST(routes_remap_fork)
+{
+	int id = X_EQ("create", o->get(IPC_PRIVATE, P4, 0600), 0);
+	char *p = attach_at(o, id, 0, 0);
+	int c;
+
+	if (p == (void *)-1)
+		return;
+	mark(p);
+	X_EQ("remap all to 1", r_remap(VIA_LIBC, p, 3 * PAGE, 0, 1, 0), 0);
+	X_NATTCH(o, "two", id, 2);
+	X_EQ("remap all to 0", r_remap(VIA_LIBC, p, P4, 0, 0, 0), 0);
+	X_NATTCH(o, "one, a record of its own", id, 1);
+	X_EQ("remap page 3 to 0", r_remap(VIA_SYSCALL, p + 3 * PAGE, PAGE, 0, 0,
+					  0), 0);
+	X_EQ("DONTFORK page 1", madvise(p + PAGE, PAGE, MADV_DONTFORK), 0);
+	X_NATTCH(o, "four", id, 4);
+	c = diff_fork();
+	if (c == 0) {
+		X_NATTCH(o, "child: three more", id, 7);
+		rec_pages("child: pages", p, 4);
+		X_EQ("child: shmdt", o->dt(p), 0);
+		X_NATTCH(o, "child: page 3 stays", id, 5);
+		X_ERR("child: shmdt again", o->dt(p), EINVAL);
+		diff_exit();
+	}
+	diff_wait(c);
+	X_NATTCH(o, "parent: child gone", id, 4);
+	X_EQ("parent: shmdt", o->dt(p), 0);
+	X_NATTCH(o, "parent: page 3 stays", id, 1);
+	X_EQ("parent: shmdt at page 3, offset 0", o->dt(p + 3 * PAGE), 0);
+	X_NATTCH(o, "none", id, 0);
+}
