@@ -4,7 +4,8 @@
  *
  * Every route that changes mappings reaches one function here: the C
  * library's functions (munmap, mprotect, madvise, mremap, mmap,
- * remap_file_pages, mlock, mlock2, munlock, mlockall, munlockall), which
+ * remap_file_pages, mlock, mlock2, munlock, mlockall, munlockall,
+ * pkey_mprotect), which
  * the library exports, and syscall(3) with the same numbers, which the library exports too (where os.h has a raw
  * system call of its own: USHM_RAW_ASM).  Each returns what the kernel's
  * system call returns: the result, or -errno.
@@ -18,7 +19,8 @@
 #include <sys/types.h>
 
 long ushm__vma_munmap(uintptr_t addr, size_t len);
-long ushm__vma_mprotect(uintptr_t addr, size_t len, int prot);
+long ushm__vma_mprotect(long n, uintptr_t addr, size_t len, int prot,
+			int pkey);
 long ushm__vma_madvise(uintptr_t addr, size_t len, int advice);
 long ushm__vma_mlock(long n, uintptr_t addr, size_t len, unsigned int flags);
 long ushm__vma_mlockall(long n, int flags);

@@ -555,11 +555,16 @@ static void set_after(struct ushm_ns *ns, long r, uintptr_t a, size_t len,
 	}
 }
 
-long ushm__vma_mprotect(uintptr_t addr, size_t len, int prot)
+/* mprotect, or (N SYS_pkey_mprotect) pkey_mprotect, whose key -1 is
+ * mprotect's; another key is a flag of the VMA too, not tracked here: a
+ * key cannot be had without the CPU's protection keys, and the machines
+ * tested have none (pkey_alloc: EINVAL). */
+long ushm__vma_mprotect(long n, uintptr_t addr, size_t len, int prot,
+			int pkey)
 {
 	struct flagchg f = { .prot = prot, .dontfork = -1 };
 	struct ushm_ns *ns = lock_if_pieces();
-	long r = ushm__os_raw3(SYS_mprotect, addr, len, prot);
+	long r = ushm__os_raw(n, (long)addr, (long)len, prot, pkey, 0, 0);
 
 	if (ns) {
 		set_after(ns, r, addr, len, &f, true);
@@ -722,8 +727,17 @@ EXPORT int munmap(void *addr, size_t len)
 
 EXPORT int mprotect(void *addr, size_t len, int prot)
 {
-	return (int)ushm__os_libc(ushm__vma_mprotect((uintptr_t)addr, len,
-						     prot));
+	return (int)ushm__os_libc(ushm__vma_mprotect(SYS_mprotect,
+						     (uintptr_t)addr, len,
+						     prot, 0));
+}
+
+EXPORT int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
+{
+	/* libc's makes key -1 the mprotect system call */
+	return (int)ushm__os_libc(ushm__vma_mprotect(
+		pkey == -1 ? SYS_mprotect : SYS_pkey_mprotect,
+		(uintptr_t)addr, len, prot, pkey));
 }
 
 EXPORT int madvise(void *addr, size_t len, int advice)
@@ -957,7 +971,9 @@ long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
 	case SYS_munmap:
 		return ushm__vma_munmap((uintptr_t)a, (size_t)b);
 	case SYS_mprotect:
-		return ushm__vma_mprotect((uintptr_t)a, (size_t)b, (int)c);
+	case SYS_pkey_mprotect:
+		return ushm__vma_mprotect(n, (uintptr_t)a, (size_t)b, (int)c,
+					  (int)d);
 	case SYS_madvise:
 		return ushm__vma_madvise((uintptr_t)a, (size_t)b, (int)c);
 	case SYS_mremap:

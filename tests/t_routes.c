@@ -150,6 +150,21 @@ DIFF_TEST(routes_mprotect)
 		      r_mprotect(v, p, 2 * PAGE, PROT_READ), ENOMEM);
 		X_NATTCH(o, L("%s: after the failure", w), id, 3);
 		rec_maps(L("%s: page 2", w), p + 2 * PAGE);
+		/* (No maps line after this: ushm's own file mappings merge
+		 * where the kernel's shm VMAs do not.) */
+		X_EQ(L("%s: pkey_mprotect key -1, page 3", w),
+		     v == VIA_LIBC ? pkey_mprotect(p + 3 * PAGE, PAGE,
+						   PROT_READ, -1)
+				   : syscall(SYS_pkey_mprotect, p + 3 * PAGE,
+					     PAGE, PROT_READ, -1), 0);
+		X_NATTCH(o, L("%s: changed whole: no join", w), id, 3);
+		X_EQ(L("%s: pkey_mprotect key -1, page 2 back", w),
+		     v == VIA_LIBC ? pkey_mprotect(p + 2 * PAGE, PAGE,
+						   PROT_READ | PROT_WRITE, -1)
+				   : syscall(SYS_pkey_mprotect, p + 2 * PAGE,
+					     PAGE, PROT_READ | PROT_WRITE, -1),
+		     0);
+		X_NATTCH(o, L("%s: still three", w), id, 3);
 		X_EQ(L("%s: shmdt", w), o->dt(p), 0);
 		X_NATTCH(o, L("%s: detached", w), id, 0);
 		rec("%s: maps left: %d", w, diff_count_maps(p, P4));
