@@ -27,10 +27,11 @@
  * as if it had been called directly and returns to the caller.
  *
  * The functions patched are tiny system call wrappers (shmget, shmat,
- * shmdt, shmctl, syscall, remap_file_pages, execve) and write; none is ever run through
- * libc's code afterwards, so nothing needs relocating: a real write is
- * done with writev() (same semantics, also a cancellation point), a real
- * execve or syscall with the raw instruction.  Before patching, each
+ * shmdt, shmctl, syscall, remap_file_pages, execve) and write; none is
+ * ever run through libc's code afterwards, so nothing needs relocating:
+ * a real write is done with writev() (same semantics, also a
+ * cancellation point), a real execve or syscall with the raw
+ * instruction.  Before patching, each
  * address is checked to be the start of that symbol in libc with room
  * for the jump (dladdr1 and st_size); otherwise it is left alone.
  *
@@ -43,7 +44,8 @@
  * dlmopen: the new namespace's libc is patched after the load, with
  * thunks that set errno in that libc's own thread-local errno (each copy
  * of libc has its own).  Only the SysV calls, syscall() and
- * remap_file_pages() are patched there: the /proc files and exec are handled in the base namespace only.
+ * remap_file_pages() are patched there: the /proc files and exec are
+ * handled in the base namespace only.
  */
 #include <dlfcn.h>
 #include <elf.h>

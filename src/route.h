@@ -3,12 +3,12 @@
  * library's exported functions and the shim.
  *
  * Every route that changes mappings reaches one function here: the C
- * library's functions (munmap, mprotect, madvise, mremap, mmap,
- * remap_file_pages, mlock, mlock2, munlock, mlockall, munlockall,
- * pkey_mprotect), which
- * the library exports, and syscall(3) with the same numbers, which the library exports too (where os.h has a raw
- * system call of its own: USHM_RAW_ASM).  Each returns what the kernel's
- * system call returns: the result, or -errno.
+ * library's functions (munmap, mprotect, pkey_mprotect, madvise, mremap,
+ * mmap, remap_file_pages, mlock, mlock2, munlock, mlockall, munlockall),
+ * which the library exports, and syscall(3) with the same numbers, which
+ * the library exports too (where os.h has a raw system call of its own:
+ * USHM_RAW_ASM).  Each returns what the kernel's system call returns:
+ * the result, or -errno.
  */
 #ifndef USHM_ROUTE_H
 #define USHM_ROUTE_H

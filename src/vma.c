@@ -277,7 +277,7 @@ static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
 		    alike(&ushm__p.locals[j], &c) &&
 		    ushm__p.locals[j].offset + (la - ushm__p.locals[j].start) ==
 			    l.offset) {
-			ushm__p.locals[j].end = lb;	/* joins the one before */
+			ushm__p.locals[j].end = lb;	/* joins left */
 			ushm__p.locals[i].start = lb;
 			ushm__p.locals[i].offset += lb - l.start;
 			continue;
@@ -285,7 +285,7 @@ static void pieces_set_locked(struct ushm_ns *ns, uintptr_t a, uintptr_t b,
 		if (lb == l.end && (j = piece_starting_at(lb)) >= 0 &&
 		    alike(&ushm__p.locals[j], &c) &&
 		    l.offset + (lb - l.start) == ushm__p.locals[j].offset) {
-			ushm__p.locals[j].start = la;	/* joins the one after */
+			ushm__p.locals[j].start = la;	/* joins right */
 			ushm__p.locals[j].offset -= lb - la;
 			ushm__p.locals[i].end = la;
 			continue;
@@ -608,7 +608,7 @@ static bool advice_flags(int advice, struct flagchg *f)
 		f->clr = VMF_DONTDUMP;
 		return true;
 	}
-	return false;	/* no flag: no split (t_routes.c, routes_vma_flags) */
+	return false;	/* no flag: no split (routes_vma_flags) */
 }
 
 long ushm__vma_madvise(uintptr_t addr, size_t len, int advice)
@@ -887,7 +887,7 @@ static long remap_locked(struct ushm_ns *ns, size_t i, uintptr_t a,
 	    pgoff > ((uint64_t)LLONG_MAX - size) / USHM_PAGE)
 		return -EOVERFLOW;
 	if (s->state != SLOT_LIVE || s->seq != l.seq)
-		return -EINVAL;		/* a counted piece keeps it: damage */
+		return -EINVAL;	/* counted pieces keep it: damage */
 	fd = ushm__fd_get_locked(ns, s, l.slot, O_RDWR, &ent);
 	if (fd < 0)
 		return fd;
@@ -966,7 +966,7 @@ long ushm__syscall_route(long n, long a, long b, long c, long d, long e,
 {
 	long args[6] = { a, b, c, d, e, f }, r;
 
-#ifdef USHM_RAW_ASM	/* x86_64 and aarch64: these numbers, these arguments */
+#ifdef USHM_RAW_ASM	/* x86_64, aarch64: these numbers and arguments */
 	switch (n) {
 	case SYS_munmap:
 		return ushm__vma_munmap((uintptr_t)a, (size_t)b);

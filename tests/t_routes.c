@@ -420,7 +420,8 @@ DIFF_TEST(routes_remap_dest_shared)
 		X_EQ(L("%s: rmid", w), o->ctl(id, IPC_RMID, NULL), 0);
 		X_EQ(L("%s: remap all", w), r_remap(v, p, P4, 0, 1, 0), 0);
 		X_NATTCH(o, L("%s: both", w), id, 2);
-		rec_pages(L("%s: remapped", w), p, 3);	/* 4: past the end */
+		/* Page 3 now shows what lies past the end: not read. */
+		rec_pages(L("%s: remapped", w), p, 3);
 		X_ERR(L("%s: read-only attachment", w),
 		      r_remap(v, q, PAGE, 0, 1, 0), EINVAL);
 		X_NATTCH(o, L("%s: unchanged", w), id, 2);
@@ -486,8 +487,8 @@ DIFF_TEST(routes_remap_errors)
 		      r_remap(v, p, PAGE, 0, (size_t)1 << 52, 0), EOVERFLOW);
 		X_ERR(L("%s: range wraps", w),
 		      r_remap(v, (void *)-PAGE, 2 * PAGE, 0, 0, 0), EINVAL);
-		X_ERR(L("%s: past the end", w), r_remap(v, p, 5 * PAGE, 0, 0, 0),
-		      EINVAL);
+		X_ERR(L("%s: past the end", w),
+		      r_remap(v, p, 5 * PAGE, 0, 0, 0), EINVAL);
 		X_ERR(L("%s: unmapped", w),
 		      r_remap(v, diff_addr(3), PAGE, 0, 0, 0), EINVAL);
 		X_NATTCH(o, L("%s: after the failures", w), id, 1);
@@ -685,12 +686,14 @@ DIFF_TEST(routes_vma_flags)
 		int advice;
 	} adv[] = {
 		{ "NORMAL", MADV_NORMAL }, { "RANDOM", MADV_RANDOM },
-		{ "SEQUENTIAL", MADV_SEQUENTIAL }, { "WILLNEED", MADV_WILLNEED },
+		{ "SEQUENTIAL", MADV_SEQUENTIAL },
+		{ "WILLNEED", MADV_WILLNEED },
 		{ "DONTNEED", MADV_DONTNEED }, { "FREE", MADV_FREE },
 		{ "REMOVE", MADV_REMOVE }, { "DONTFORK", MADV_DONTFORK },
 		{ "DOFORK", MADV_DOFORK }, { "MERGEABLE", MADV_MERGEABLE },
 		{ "UNMERGEABLE", MADV_UNMERGEABLE },
-		{ "HUGEPAGE", MADV_HUGEPAGE }, { "NOHUGEPAGE", MADV_NOHUGEPAGE },
+		{ "HUGEPAGE", MADV_HUGEPAGE },
+		{ "NOHUGEPAGE", MADV_NOHUGEPAGE },
 		{ "DONTDUMP", MADV_DONTDUMP }, { "DODUMP", MADV_DODUMP },
 		{ "WIPEONFORK", MADV_WIPEONFORK },
 		{ "KEEPONFORK", MADV_KEEPONFORK }, { "COLD", MADV_COLD },
@@ -824,10 +827,10 @@ DIFF_TEST(routes_remap_flags)
 	/* The new [0, 2) at offset 0 joins [2, 4) at offset 2. */
 	X_NATTCH(o, "one: joined the rest", id, 1);
 	X_EQ("mlock page 2", mlock(p + 2 * PAGE, PAGE), 0);
-	X_ERR("across VM_LOCKED", r_remap(VIA_LIBC, p + PAGE, 2 * PAGE, 0, 1, 0),
-	      EINVAL);
-	X_EQ("remap the locked page", r_remap(VIA_LIBC, p + 2 * PAGE, PAGE, 0, 2,
-					      0), 0);
+	X_ERR("across VM_LOCKED",
+	      r_remap(VIA_LIBC, p + PAGE, 2 * PAGE, 0, 1, 0), EINVAL);
+	X_EQ("remap the locked page",
+	     r_remap(VIA_LIBC, p + 2 * PAGE, PAGE, 0, 2, 0), 0);
 	X_NATTCH(o, "locked, it stays apart", id, 3);
 	X_EQ("DONTDUMP page 3", madvise(p + 3 * PAGE, PAGE, MADV_DONTDUMP), 0);
 	X_EQ("remap page 3", r_remap(VIA_LIBC, p + 3 * PAGE, PAGE, 0, 3, 0), 0);
