@@ -144,6 +144,19 @@ static void op_mprotect(struct ctx *c)
 	mprotect(c->p[0] + PAGE, PAGE, PROT_READ);
 }
 
+/* remap_file_pages: one page (a new piece), the whole attachment (its
+ * record goes and a new one is made), a removed segment's last piece
+ * (destroyed, the remap fails). */
+static void op_remap_page(struct ctx *c)
+{
+	remap_file_pages(c->p[0] + PAGE, PAGE, 0, 3, 0);
+}
+
+static void op_remap_all(struct ctx *c)
+{
+	remap_file_pages(c->p[0], 4 * PAGE, 0, 0, 0);
+}
+
 /* ---- shmctl ---- */
 
 static void op_rmid(struct ctx *c)
@@ -404,6 +417,12 @@ const struct scenario scenarios[] = {
 	  v_attach, mid_rmid, op_detach, 0, NULL, NULL },
 	{ "partial munmap", prep_seg, v_attach, NULL, op_munmap, 0, NULL, NULL },
 	{ "partial mprotect", prep_seg, v_attach, NULL, op_mprotect, 0, NULL, NULL },
+	{ "remap_file_pages of a page", prep_seg, v_attach, NULL, op_remap_page,
+	  0, NULL, NULL },
+	{ "remap_file_pages of a whole attachment", prep_seg, v_attach, NULL,
+	  op_remap_all, 0, NULL, NULL },
+	{ "remap_file_pages of a removed segment's last piece", prep_seg,
+	  v_attach, mid_rmid, op_remap_all, 0, NULL, NULL },
 	{ "IPC_RMID, not attached", prep_seg, NULL, NULL, op_rmid, 0, NULL, NULL },
 	{ "IPC_RMID, attached by another process", prep_seg_held, NULL, NULL,
 	  op_rmid, 0, NULL, NULL },

@@ -27,10 +27,11 @@
  * as if it had been called directly and returns to the caller.
  *
  * The functions patched are tiny system call wrappers (shmget, shmat,
- * shmdt, shmctl, syscall, execve) and write; none is ever run through
- * libc's code afterwards, so nothing needs relocating: a real write is
- * done with writev() (same semantics, also a cancellation point), a real
- * execve or syscall with the raw instruction.  Before patching, each
+ * shmdt, shmctl, syscall, remap_file_pages, execve) and write; none is
+ * ever run through libc's code afterwards, so nothing needs relocating:
+ * a real write is done with writev() (same semantics, also a
+ * cancellation point), a real execve or syscall with the raw
+ * instruction.  Before patching, each
  * address is checked to be the start of that symbol in libc with room
  * for the jump (dladdr1 and st_size); otherwise it is left alone.
  *
@@ -42,8 +43,9 @@
  *
  * dlmopen: the new namespace's libc is patched after the load, with
  * thunks that set errno in that libc's own thread-local errno (each copy
- * of libc has its own).  Only the SysV calls and syscall() are patched
- * there: the /proc files and exec are handled in the base namespace only.
+ * of libc has its own).  Only the SysV calls, syscall() and
+ * remap_file_pages() are patched there: the /proc files and exec are
+ * handled in the base namespace only.
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -58,6 +60,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "os.h"
+#include "route.h"
 #include "shim.h"
 
 #define JMP_LEN 14
@@ -123,12 +127,15 @@ static void patch_one(long mem, void *p, void *base, void *handler)
 static long base_syscall(long n, long a, long b, long c, long d, long e,
 			 long f)
 {
-	int err = 0;
-	long r = shim__syscall(n, a, b, c, d, e, f, &err);
+	return ushm__os_libc(ushm__syscall_route(n, a, b, c, d, e, f));
+}
 
-	if (r == -1 && err)
-		errno = err;
-	return r;
+/* remap_file_pages(2): a DEEPBIND library's reaches libc's entry. */
+static int base_remap(void *start, size_t size, int prot, size_t pgoff,
+		      int flags)
+{
+	return (int)ushm__os_libc(ushm__vma_remap_file_pages(
+		(uintptr_t)start, size, prot, pgoff, flags));
 }
 
 static void *object_base(void *handle)
@@ -148,13 +155,13 @@ void shim__patch_base(void)
 {
 	static const char *const names[] = {
 		"shmget", "shmat", "shmdt", "shmctl", "syscall", "write",
-		"execve",
+		"execve", "remap_file_pages",
 	};
 	void *handlers[] = {
 		(void *)shim__shmget, (void *)shim__shmat,
 		(void *)shim__shmdt, (void *)shim__shmctl,
 		(void *)base_syscall, (void *)shim__write,
-		(void *)shim__execve,
+		(void *)shim__execve, (void *)base_remap,
 	};
 	void *libc, *base;
 	long mem;
@@ -215,21 +222,32 @@ static int *(*ns_errno[NS_MAX])(void);
 	static long syscall_##i(long n, long a, long b, long c, long d,    \
 				long e, long f)                            \
 	{                                                                  \
-		int err = 0;                                               \
-		long r = shim__syscall(n, a, b, c, d, e, f, &err);         \
-		if (r == -1 && err)                                        \
-			*ns_errno[i]() = err;                              \
+		long r = ushm__syscall_route(n, a, b, c, d, e, f);         \
+		if (r < 0 && r >= -4095) {                                 \
+			*ns_errno[i]() = (int)-r;                          \
+			return -1;                                         \
+		}                                                          \
 		return r;                                                  \
+	}                                                                  \
+	static int remap_##i(void *s, size_t z, int p, size_t o, int f)    \
+	{                                                                  \
+		long r = ushm__vma_remap_file_pages((uintptr_t)s, z, p, o, \
+						    f);                    \
+		if (r < 0) {                                               \
+			*ns_errno[i]() = (int)-r;                          \
+			return -1;                                         \
+		}                                                          \
+		return 0;                                                  \
 	}
 #define NS_ENTRY(i) { (void *)shmget_##i, (void *)shmat_##i,               \
 		      (void *)shmdt_##i, (void *)shmctl_##i,               \
-		      (void *)syscall_##i }
+		      (void *)syscall_##i, (void *)remap_##i }
 
 NS_THUNKS(1) NS_THUNKS(2) NS_THUNKS(3) NS_THUNKS(4) NS_THUNKS(5)
 NS_THUNKS(6) NS_THUNKS(7) NS_THUNKS(8) NS_THUNKS(9) NS_THUNKS(10)
 NS_THUNKS(11) NS_THUNKS(12) NS_THUNKS(13) NS_THUNKS(14) NS_THUNKS(15)
 
-static void *const ns_handlers[NS_MAX][5] = {
+static void *const ns_handlers[NS_MAX][6] = {
 	{ NULL },
 	NS_ENTRY(1), NS_ENTRY(2), NS_ENTRY(3), NS_ENTRY(4), NS_ENTRY(5),
 	NS_ENTRY(6), NS_ENTRY(7), NS_ENTRY(8), NS_ENTRY(9), NS_ENTRY(10),
@@ -240,6 +258,7 @@ static void patch_namespace(void *handle)
 {
 	static const char *const names[] = {
 		"shmget", "shmat", "shmdt", "shmctl", "syscall",
+		"remap_file_pages",
 	};
 	Lmid_t lm;
 	void *el, *base;

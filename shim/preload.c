@@ -14,17 +14,18 @@
  * own entry points anyway (RTLD_DEEPBIND, dlmopen) are sent here by
  * patch.c.
  *
- * syscall() is wrapped too, so that syscall(SYS_shmget, ...) and friends
- * reach ushm; every other number goes to the kernel unchanged.
+ * syscall() is the library's, which sends syscall(SYS_shmget, ...) and
+ * friends here (ushm__sysv_route), the numbers that change mappings to
+ * the library's piece-aware wrappers, and the rest to the kernel.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "route.h"
 #include "shim.h"
 #include "ushm.h"
 
@@ -100,65 +101,38 @@ SHIM_EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf)
 }
 
 /*
+ * syscall(3) is the library's (src/vma.c: it routes the mapping numbers
+ * to the piece-aware wrappers); it hands every other number here first.
  * The raw calls take what glibc's wrappers pass: on x86_64 struct
  * shmid64_ds is glibc's struct shmid_ds, and cmd goes through unchanged
  * (a cmd with IPC_64 set is EINVAL on the kernel, and so in ushm).
  */
-long shim__syscall(long n, long a, long b, long c, long d, long e, long f,
-		   int *err)
+bool ushm__sysv_route(long n, const long args[6], long *ret)
 {
 	long r;
 
 	switch (n) {
 	case SYS_shmget:
-		r = shim__shmget((key_t)a, (size_t)b, (int)c);
+		r = shim__shmget((key_t)args[0], (size_t)args[1], (int)args[2]);
 		break;
 	case SYS_shmat: {
-		void *p = shim__shmat((int)a, (const void *)b, (int)c);
+		void *p = shim__shmat((int)args[0], (const void *)args[1],
+				      (int)args[2]);
 
 		r = p == (void *)-1 ? -1 : (long)p;
 		break;
 	}
 	case SYS_shmdt:
-		r = shim__shmdt((const void *)a);
+		r = shim__shmdt((const void *)args[0]);
 		break;
 	case SYS_shmctl:
-		r = shim__shmctl((int)a, (int)b, (void *)c);
+		r = shim__shmctl((int)args[0], (int)args[1], (void *)args[2]);
 		break;
 	default:
-		r = shim_raw6(n, a, b, c, d, e, f);
-		if (r < 0 && r >= -4095) {
-			*err = (int)-r;
-			return -1;
-		}
-		return r;
+		return false;
 	}
-	if (r == -1)
-		*err = errno;
-	return r;
-}
-
-/* Variadic like libc's; all arguments are integers, so reading six
- * longs is what libc's own syscall() does (the unused ones are junk that
- * the kernel ignores). */
-SHIM_EXPORT long syscall(long n, ...)
-{
-	va_list ap;
-	long a, b, c, d, e, f, r;
-	int err = 0;
-
-	va_start(ap, n);
-	a = va_arg(ap, long);
-	b = va_arg(ap, long);
-	c = va_arg(ap, long);
-	d = va_arg(ap, long);
-	e = va_arg(ap, long);
-	f = va_arg(ap, long);
-	va_end(ap);
-	r = shim__syscall(n, a, b, c, d, e, f, &err);
-	if (r == -1 && err)
-		errno = err;
-	return r;
+	*ret = r == -1 ? -errno : r;
+	return true;
 }
 
 __attribute__((constructor)) static void shim_init(void)

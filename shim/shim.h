@@ -3,7 +3,7 @@
  *
  * The preload library puts ushm under unmodified, dynamically linked
  * programs (docs/DROPIN.md):
- *   preload.c  shmget/shmat/shmdt/shmctl and syscall() -> ushm_*
+ *   preload.c  shmget/shmat/shmdt/shmctl (and syscall()'s numbers) -> ushm_*
  *   patch.c    libc's own entry points jump to the shim (dlopen with
  *              RTLD_DEEPBIND, dlmopen, internal calls)
  *   vfile.c    /proc/sysvipc/shm and /proc/sys/kernel/shm* as the
@@ -20,25 +20,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "os.h"
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 /* ---- raw system calls: never through a function we may have patched ---- */
 
-/* Returns the kernel's value: -errno on failure. */
+/* Returns the kernel's value: -errno on failure (os.h's raw call, the
+ * library's one definition of it). */
 static inline long shim_raw6(long n, long a, long b, long c, long d, long e,
 			     long f)
 {
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
+	return ushm__os_raw(n, a, b, c, d, e, f);
 }
 
 #define shim_raw3(n, a, b, c) shim_raw6((n), (long)(a), (long)(b), \
@@ -49,10 +42,8 @@ int shim__shmget(key_t key, size_t size, int shmflg);
 void *shim__shmat(int shmid, const void *addr, int shmflg);
 int shim__shmdt(const void *addr);
 int shim__shmctl(int shmid, int cmd, void *buf);
-/* syscall(): the four SysV shm numbers go to ushm, the rest to the
- * kernel.  Returns the value, or -1 with *ERR set to the errno. */
-long shim__syscall(long n, long a, long b, long c, long d, long e, long f,
-		   int *err);
+/* syscall() is the library's (src/route.h): it routes the four SysV
+ * shm numbers here, through ushm__sysv_route. */
 
 /* ---- patch.c ---- */
 /* Make libc's shmget/shmat/shmdt/shmctl/syscall (and, in the base

@@ -57,7 +57,7 @@ EXPORT void _exit(int status)
 {
 	ushm__exit_detach();
 	for (;;)
-		syscall(SYS_exit_group, status);
+		ushm__os_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
 }
 
 EXPORT void _Exit(int status) __attribute__((alias("_exit")));

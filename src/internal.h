@@ -50,6 +50,7 @@ struct ushm_local {
 	uint64_t offset;	/* of start, into the segment */
 	int prot;
 	bool dontfork;		/* madvise(MADV_DONTFORK): not inherited */
+	uint8_t vmf;		/* other flags that split VMAs (vma.c) */
 	uint32_t rec;		/* its attachment record */
 	uint32_t slot, seq;
 	uint32_t child_rec;	/* the record's copy for a forking child */

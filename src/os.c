@@ -155,20 +155,59 @@ int ushm__os_fchown(int fd, uid_t uid, gid_t gid)
 	return fchown(fd, uid, gid);
 }
 
+long ushm__os_raw(long n, long a, long b, long c, long d, long e, long f)
+{
+#if defined(USHM_RAW_ASM) && defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(USHM_RAW_ASM) && defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#else
+	/* Elsewhere the library exports no syscall() (os.h), so libc's is
+	 * not ours. */
+	long r = syscall(n, a, b, c, d, e, f);
+
+	return r == -1 ? -errno : r;
+#endif
+}
+
 /* The memory calls go straight to the kernel: the library wraps the C
- * library's mmap, munmap, mprotect and mremap (vma.c), and must not meet
- * its own wrappers. */
+ * library's mmap, munmap, mprotect, mremap and syscall (vma.c), and must
+ * not meet its own wrappers. */
 void *ushm__os_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off)
 {
 	FAULT(OS_MMAP, MAP_FAILED);
-	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return (void *)ushm__os_libc(ushm__os_raw(SYS_mmap, (long)addr,
+					       (long)len, prot, flags, fd,
+					       (long)off));
 }
 
 int ushm__os_munmap(void *addr, size_t len)
 {
 	FAULT(OS_MUNMAP, -1);
-	return (int)syscall(SYS_munmap, addr, len);
+	return (int)ushm__os_libc(ushm__os_raw3(SYS_munmap, addr, len, 0));
 }
 
 int ushm__os_mkdirat(int dirfd, const char *path, mode_t mode)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,6 +69,33 @@ int ushm__os_fremovexattr_opath(int fd, const char *name);
  * whether another open file description holds it (1 held, 0 free). */
 int ushm__os_lock_byte(int fd, off_t byte);
 int ushm__os_byte_locked(int fd, off_t byte);
+
+/*
+ * A system call made with the machine's own instruction, never through
+ * a function of the C library: the library exports syscall() (vma.c)
+ * and the shim patches libc's, so the wrappers' own calls must not reach
+ * either.  Returns what the kernel returns: -errno on failure.  On
+ * machines without the inline form (USHM_RAW_ASM undefined; building with
+ * -DUSHM_NO_RAW_ASM shows that form here) it is libc's syscall(), and
+ * the library then exports no syscall() of its own.
+ */
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(USHM_NO_RAW_ASM)
+#define USHM_RAW_ASM 1
+#endif
+long ushm__os_raw(long n, long a, long b, long c, long d, long e, long f);
+#define ushm__os_raw3(n, a, b, c)                                          \
+	ushm__os_raw((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+/* A kernel-style result (-errno) as the C library returns it: -1 with
+ * errno set. */
+static inline long ushm__os_libc(long r)
+{
+	if (r < 0 && r >= -4095) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
 
 /* Whether a thread with this id exists (in our pid namespace). */
 bool ushm__os_tid_exists(pid_t tid);
