@@ -748,6 +748,12 @@ int from_child(int n)
 	return get_int(kids[n].rd);
 }
 
+int diff_child_fd(int n)
+{
+	CHECK(n > 0 && n < MAX_PIDS && kids[n].rd >= 0);
+	return kids[n].rd;
+}
+
 void diff_child_fds(int *rd, int *wr)
 {
 	*rd = up_rd;
@@ -756,7 +762,7 @@ void diff_child_fds(int *rd, int *wr)
 
 /* ---- credentials ---- */
 
-static void set_caps(const struct shm_ops *o, unsigned long long keep)
+void diff_set_caps(unsigned long long keep, void (*changed)(void))
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -773,17 +779,17 @@ static void set_caps(const struct shm_ops *o, unsigned long long keep)
 		d[i].inheritable &= k;
 	}
 	CHECK(syscall(SYS_capset, &h, d) == 0);
-	o->creds_changed();
+	changed();
 }
 
 void diff_drop_caps(const struct shm_ops *o, unsigned long long mask)
 {
-	set_caps(o, ~mask);
+	diff_set_caps(~mask, o->creds_changed);
 }
 
 void diff_keep_caps(const struct shm_ops *o, unsigned long long mask)
 {
-	set_caps(o, mask);
+	diff_set_caps(mask, o->creds_changed);
 }
 
 void diff_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
@@ -924,9 +930,9 @@ static void compare(const char *name)
 	test_fail(__FILE__, __LINE__, "%s: ushm differs from the kernel", name);
 }
 
-void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
+void diff_run_sides(const char *name, const struct diff_side side[2],
+		    void (*scenario)(const void *ops))
 {
-	const struct shm_ops *ops[2] = { &diff_kernel_ops, &diff_ushm_ops };
 	int status[2];
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -937,15 +943,15 @@ void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
 
 		cur = &sh->tr[i];
 		sh->npids = 1;
-		diff_kernel_run = ops[i]->is_kernel;
+		diff_kernel_run = side[i].is_kernel;
 		fflush(NULL);
 		pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0) {
 			run_start = time(NULL);
 			sh->pids[0] = getpid();
-			ops[i]->enter();
-			scenario(ops[i]);
+			side[i].enter();
+			scenario(side[i].ops);
 			reap_kids();
 			fflush(NULL);
 			_exit(0);
@@ -963,11 +969,11 @@ void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
 			    strsignal(WTERMSIG(status[i])));
 		if (cur->len > TRACE_MAX)
 			test_fail(__FILE__, __LINE__, "%s: %s trace overflow",
-				  name, ops[i]->name);
+				  name, side[i].name);
 	}
 	if (getenv("USHM_DIFF_TRACE")) {
-		dump("kernel", &sh->tr[0]);
-		dump("ushm", &sh->tr[1]);
+		dump(side[0].name, &sh->tr[0]);
+		dump(side[1].name, &sh->tr[1]);
 	}
 	if (sh->nviol) {
 		fprintf(stderr, "# %s: the kernel contradicts SEMANTICS.md "
@@ -991,4 +997,23 @@ void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
 	}
 	compare(name);
 	munmap(sh, sizeof(*sh));
+}
+
+/* The shm suite's scenarios through the generic runner. */
+static void (*shm_scenario)(const struct shm_ops *o);
+
+static void shm_trampoline(const void *ops)
+{
+	shm_scenario(ops);
+}
+
+void diff_run(const char *name, void (*scenario)(const struct shm_ops *o))
+{
+	const struct diff_side side[2] = {
+		{ "kernel", 1, diff_kernel_ops.enter, &diff_kernel_ops },
+		{ "ushm", 0, diff_ushm_ops.enter, &diff_ushm_ops },
+	};
+
+	shm_scenario = scenario;
+	diff_run_sides(name, side, shm_trampoline);
 }

@@ -64,6 +64,18 @@ extern const struct shm_ops diff_ushm_ops;
 /* Run SCENARIO on the kernel and on ushm and compare (see above). */
 void diff_run(const char *name, void (*scenario)(const struct shm_ops *o));
 
+/* The same for any ops table (the semaphore suite's, tests/sem/): side 0
+ * is the oracle, side 1 is compared with it.  Each side's ENTER moves the
+ * run's main process into a fresh namespace; SCENARIO gets its OPS. */
+struct diff_side {
+	const char *name;
+	int is_kernel;		/* expectations are checked in this run */
+	void (*enter)(void);
+	const void *ops;
+};
+void diff_run_sides(const char *name, const struct diff_side side[2],
+		    void (*scenario)(const void *ops));
+
 #define DIFF_TEST_T(name_, secs_)                                          \
 	static void scen_##name_(const struct shm_ops *o);                 \
 	TEST_T(name_, secs_)                                               \
@@ -189,6 +201,8 @@ int from_child(int n);		/* INT_MIN on EOF */
 /* In a child: its ends of the two pipes (read from parent, write to
  * parent), e.g. to hand them to an exec'd program. */
 void diff_child_fds(int *rd, int *wr);
+/* In the parent: the end it reads child N's messages from (for poll). */
+int diff_child_fd(int n);
 
 /* ---- credentials ---- */
 
@@ -198,6 +212,8 @@ void diff_child_fds(int *rd, int *wr);
 void diff_drop_caps(const struct shm_ops *o, unsigned long long mask);
 /* Keep only the capabilities in MASK. */
 void diff_keep_caps(const struct shm_ops *o, unsigned long long mask);
+/* Keep only the capabilities in KEEP, then CHANGED(). */
+void diff_set_caps(unsigned long long keep, void (*changed)(void));
 /* setgroups(NGROUPS, GROUPS), setgid(GID), setuid(UID). */
 void diff_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups);
 
