@@ -28,12 +28,9 @@ LIBS        = -lpthread
 LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/lib/%.o)
 TEST_SRC := $(wildcard tests/*.c)
-# The semaphore suite (tests/sem/) joins ushm-tests once ushm_sem* exist:
-# `make SEM=1`, or make this the default by dropping the ifeq.  Until then
-# `make sem-selftest` runs it with the kernel on both sides (below).
-ifeq ($(SEM),1)
+# The semaphore suite (tests/sem/) is part of ushm-tests; `make
+# sem-selftest` runs it with the kernel on both sides (below).
 TEST_SRC += $(wildcard tests/sem/*.c)
-endif
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/obj/tools/%.o)

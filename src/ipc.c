@@ -23,7 +23,8 @@ void ushm__ids_init(struct ushm_ids *ids)
 /* The caller holds the kind's table lock. */
 int ushm__ipc_idr_alloc(const struct ushm_ids *ids, uint32_t nslots,
 			bool (*is_free)(void *ctx, uint32_t i), void *ctx,
-			uint32_t *idx, struct ushm_ids_alloc *out)
+			uint32_t *idx, uint32_t *seq,
+			struct ushm_ids_alloc *out)
 {
 	*out = ids->a;
 	if (ids->a.next_id >= 0) {
@@ -33,7 +34,7 @@ int ushm__ipc_idr_alloc(const struct ushm_ids *ids, uint32_t nslots,
 		     i++) {
 			if (is_free(ctx, i)) {
 				*idx = i;
-				out->seq = ushm__id_seq(ids->a.next_id);
+				*seq = ushm__id_seq(ids->a.next_id);
 				out->next_id = -1;
 				return 0;
 			}
@@ -64,6 +65,7 @@ found:
 		}
 		out->last_idx = (int32_t)i;
 		*idx = i;
+		*seq = out->seq;
 		return 0;
 	}
 }

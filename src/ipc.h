@@ -61,13 +61,14 @@ void ushm__ids_init(struct ushm_ids *ids);
 /*
  * ipc_idr_alloc: the index and sequence number of a new object, as the
  * kernel chooses them (SEMANTICS 1.4-1.17, S-SEM 1.2).  IS_FREE(ctx, i)
- * tells whether index I is free.  On success *IDX and *OUT (the allocator
- * state to install once the object is LIVE) are set; -ENOSPC when no
- * index is free.
+ * tells whether index I is free.  On success *IDX, *SEQ (the new object's)
+ * and *OUT (the allocator state to install once the object is LIVE) are
+ * set; -ENOSPC when no index is free.
  */
 int ushm__ipc_idr_alloc(const struct ushm_ids *ids, uint32_t nslots,
 			bool (*is_free)(void *ctx, uint32_t i), void *ctx,
-			uint32_t *idx, struct ushm_ids_alloc *out);
+			uint32_t *idx, uint32_t *seq,
+			struct ushm_ids_alloc *out);
 
 /* ipcperms(): 0 or -EACCES; flag's rwx triplets are unioned (S-SEM 9.1). */
 int ushm__ipc_perms(const struct ushm_perm *p, int flag);

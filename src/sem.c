@@ -74,7 +74,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	const struct ushm_cred *c;
 	struct ushm_ids_alloc a;
 	struct ushm_semset *s;
-	uint32_t idx, off, units;
+	uint32_t idx, seq, off, units;
 	int r;
 
 	if (nsems == 0)
@@ -94,7 +94,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 		return -ENOSPC;
 	}
 	if ((r = ushm__ipc_idr_alloc(&h->ids, USHM_SEM_SETS, set_free, sn,
-				     &idx, &a)) != 0) {
+				     &idx, &seq, &a)) != 0) {
 		ushm__pool_free_locked(sn, off, units);
 		return r;
 	}
@@ -102,7 +102,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	s = ushm__semset(h, idx);
 	/* Invisible while CREATING: no lookup by id or key sees it. */
 	ushm__sem_wbegin(h);
-	s->perm.seq = a.seq;
+	s->perm.seq = seq;
 	s->perm.key = (int32_t)key;
 	s->perm.orig_key = (int32_t)key;
 	s->perm.uid = s->perm.cuid = c->euid;
@@ -140,7 +140,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	h->ids.a = a;
 	memset(&h->intent, 0, sizeof(h->intent));
 	ushm__sem_wend(h);
-	return ushm__id(idx, a.seq);
+	return ushm__id(idx, seq);
 }
 
 int ushm_semget(key_t key, int nsems, int semflg)
@@ -397,9 +397,11 @@ static int ctl_get(struct ushm_semns *sn, int semid, int semnum, int cmd,
 		r = sem[semnum].sempid;
 		break;
 	case GETNCNT:
+		ushm__sem_reap_stopped_locked(sn, idx);
 		r = count_semcnt(sn, s, (uint32_t)semnum, false);
 		break;
 	case GETZCNT:
+		ushm__sem_reap_stopped_locked(sn, idx);
 		r = count_semcnt(sn, s, (uint32_t)semnum, true);
 		break;
 	}

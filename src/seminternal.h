@@ -126,6 +126,9 @@ bool ushm__sem_update_locked(struct ushm_semns *sn, uint32_t idx,
 /* Wake every sleeper with ERR (IPC_RMID: -EIDRM). */
 void ushm__sem_wake_all_locked(struct ushm_semns *sn, uint32_t idx, int err,
 			       struct ushm_wakeq *q);
+/* Sleepers whose thread is stopped (SIGSTOP) leave with EINTR, as the
+ * kernel's do when the stop interrupts them (before GETNCNT/GETZCNT). */
+void ushm__sem_reap_stopped_locked(struct ushm_semns *sn, uint32_t idx);
 /* Drop the waiters of dead tasks from the queue. */
 void ushm__sem_reap_waiters_locked(struct ushm_semns *sn, uint32_t idx);
 /* Finish a journal left COMPLETE (recovery), or drop a partial one. */

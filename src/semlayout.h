@@ -151,7 +151,7 @@ struct ushm_semwait {
 	int32_t status;		/* SW_BUSY, 0 or -errno */
 	uint32_t futex;		/* 0 asleep, 1 status written */
 	uint32_t undo;		/* its undo record + 1 (SEM_UNDO), 0 */
-	uint32_t pad;
+	int32_t tid;		/* the sleeping thread */
 	uint64_t arrival;	/* its place in the queue */
 	struct sembuf sops[USHM_SEM_WAIT_SOPS];
 	uint8_t pad2[512 - 72 - USHM_SEM_WAIT_SOPS * 6];

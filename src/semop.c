@@ -29,7 +29,9 @@
  * default is put back when the last sleeper leaves.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +237,48 @@ void ushm__sem_reap_waiters_locked(struct ushm_semns *sn, uint32_t idx)
 		if (!waiter_alive(sn, q)) {
 			queue_unlink(h, s, w - 1);
 			__atomic_store_n(&q->state, SW_FREE, __ATOMIC_RELEASE);
+		}
+		w = next;
+	}
+}
+
+/* Whether thread TID of process PID is stopped (state T). */
+static bool thread_stopped(int32_t pid, int32_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || tid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'T';
+}
+
+void ushm__sem_reap_stopped_locked(struct ushm_semns *sn, uint32_t idx)
+{
+	struct ushm_semhdr *h = sn->h;
+	struct ushm_semset *s = ushm__semset(h, idx);
+	uint32_t w = s->q_head, steps = 0;
+
+	while (w && w <= USHM_SEM_WAITERS && steps++ < USHM_SEM_WAITERS) {
+		struct ushm_semwait *q = ushm__semwait(h, w - 1);
+		uint32_t next = q->next;
+
+		if (thread_stopped(q->pid, q->tid)) {
+			waiter_done(sn, s, w - 1, -EINTR, NULL);
+			syscall(SYS_futex, &q->futex, FUTEX_WAKE, 1, NULL,
+				NULL, 0);
 		}
 		w = next;
 	}
@@ -697,6 +741,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 		rec->task = (uint32_t)ushm__p.task;
 		rec->task_gen = ushm__p.task_gen;
 		rec->pid = ushm__p.pid;
+		rec->tid = (int32_t)syscall(SYS_gettid);
 		rec->set = idx;
 		rec->seq = s->perm.seq;
 		rec->nsops = nsops;
