@@ -153,8 +153,17 @@ void ushm__undo_clear_locked(struct ushm_semns *sn, uint32_t idx, int num);
 void ushm__undo_free_set_locked(struct ushm_semns *sn, uint32_t idx);
 /* Rebuild the set's record list from the undo table (recovery). */
 void ushm__undo_relink_locked(struct ushm_semns *sn, uint32_t idx);
-/* Forget this process's cached undo records (fork, namespace change). */
+/* Forget this process's undo bytes (namespace change; semexec.c). */
 void ushm__undo_forget(void);
+
+/* ---- semexec.c: the bytes that keep undo records alive across exec ---- */
+/* Lock-file byte of undo record U (beyond the task bytes). */
+#define USHM_UNDO_BYTE(u)	((off_t)(1 << 24) + (off_t)(u))
+/* Take record U's byte for this process: 0, -EAGAIN (another holds it:
+ * use another record) or another -errno. */
+int ushm__undo_byte_take(struct ushm_semns *sn, uint32_t u);
+/* Whether some process (or a program it exec'd) holds record U's byte. */
+bool ushm__undo_byte_held(struct ushm_semns *sn, uint32_t u);
 
 /* ---- sem.c ---- */
 /* freeary: destroy set IDX (table lock and set lock held; the set lock

@@ -3,9 +3,11 @@
  * (task, set) with the task's adjustments for the set's semaphores.
  *
  * A record names its task by index and generation in the shm registry's
- * task table, so a task that ended (exit, _exit, a fatal signal, and in
- * this first cut also exec: docs/SEMAPHORES.md) is recognised whatever
- * reuses its entry.  Its records are applied by whoever takes the set's
+ * task table, so a task that ended (exit, _exit, a fatal signal, exec) is
+ * recognised whatever reuses its entry; and it has a byte of the lock
+ * file that its process holds, also across exec (semexec.c).  A record
+ * whose task ended and whose byte is free is dead (S-SEM 7.3-7.4).  Its
+ * records are applied by whoever takes the set's
  * lock next (ushm__sem_obtain, and sleepers on the set every
  * WAIT_SLICE): clamped to 0..SEMVMX, sempid the dead pid where the
  * adjustment is not 0, otime now, then the sleepers are retried (S-SEM
@@ -84,10 +86,16 @@ int ushm__undo_make_locked(struct ushm_semns *sn, uint32_t idx,
 	sweep_locked(sn, idx);
 	for (uint32_t k = 0; k < USHM_SEM_UNDOS; k++) {
 		u = (h->undo_hint + k) % USHM_SEM_UNDOS;
-		if (ushm__semundo(h, u)->state == SU_FREE) {
-			r = ushm__semundo(h, u);
-			break;
-		}
+		if (ushm__semundo(h, u)->state != SU_FREE)
+			continue;
+		/* Its byte: held still by a program another process exec'd
+		 * after the record was discarded (IPC_RMID): another one.
+		 * Without a byte (no descriptor left) the record works, but
+		 * lives only as long as the task, exec not included. */
+		if (ushm__undo_byte_take(sn, u) == -EAGAIN)
+			continue;
+		r = ushm__semundo(h, u);
+		break;
 	}
 	if (!r)
 		return -ENOMEM;
@@ -127,6 +135,7 @@ bool ushm__undo_reap_set_locked(struct ushm_semns *sn, uint32_t idx,
 
 		if (r->state != SU_LIVE ||
 		    ushm__sem_task_alive(sn, r->task, r->task_gen) ||
+		    ushm__undo_byte_held(sn, u - 1) ||
 		    (uint64_t)r->adj_off + ushm__adj_units(s->nsems) >
 		    USHM_POOL_UNITS) {
 			u = r->next;
@@ -222,7 +231,3 @@ void ushm__undo_relink_locked(struct ushm_semns *sn, uint32_t idx)
 	}
 }
 
-void ushm__undo_forget(void)
-{
-	/* Records are found by task in the set's list: nothing cached. */
-}

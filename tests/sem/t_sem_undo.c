@@ -92,24 +92,7 @@ SEM_TEST(sem_s7_3_exec_kept)
 	}
 	rec("exec'd program started: %s", from_child(1) != INT_MIN ?
 	    "yes" : "no");
-	/*
-	 * The documented difference (README, "Limits and known
-	 * differences"): ushm ties undo lists to the task's liveness byte,
-	 * which exec drops, so the adjustments are applied at the exec
-	 * instead of at the new program's exit.  Each side is checked for
-	 * its own outcome; the traces record the same line.
-	 */
-	{
-		int v = o->ctl(0, 0, GETVAL);
-
-		if (o->get == semget)	/* the kernel (both sides in
-					 * sem-selftest) */
-			CHECK(v == 2);
-		else
-			CHECK(v == 0);
-		rec("after exec: the kernel still holds +2, ushm applied it "
-		    "at the exec (documented)");
-	}
+	X_VAL(o, "after exec, still held", 0, 0, 2);
 	to_child(1, 0x0a0a0a0a);
 	diff_wait(1);
 	X_VAL(o, "applied at the new program's exit", 0, 0, 0);
