@@ -2,6 +2,7 @@
 #
 #   make            build the library, the shim, the tool, the examples, the tests
 #   make test       run every test; ends with "N passed, N failed"
+#   make sem-selftest  the semaphore suite (tests/sem/), kernel on both sides
 #   make demo       the writer/reader demo on the default namespace
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #

@@ -67,7 +67,8 @@ void x_all(const char *file, int line, const struct sem_ops *o,
 	if (r == -1) {
 		rec("%s: GETALL -1 %s", label, errname(errno));
 		if (diff_kernel_run && want)
-			diff_expect_fail(file, line, "%s: GETALL failed", label);
+			diff_expect_fail(file, line, "%s: GETALL failed",
+					 label);
 		return;
 	}
 	for (int i = 0; i < n; i++)

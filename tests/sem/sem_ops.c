@@ -9,6 +9,8 @@
  */
 #include "semops.h"
 
+#include <sys/shm.h>
+
 #include "ushm.h"
 
 static int k_set_text(const char *name, const char *text)
@@ -31,6 +33,7 @@ const struct sem_ops sem_kernel_ops = {
 	.op = semop,
 	.timedop = semtimedop,
 	.ctl = semctl,
+	.shmget = shmget,
 	.enter = test_kernel_ns,
 	.set_limit_text = k_set_text,
 	.get_limit_text = k_get_text,
@@ -45,6 +48,7 @@ const struct sem_ops sem_ushm_ops = {
 	.op = semop,
 	.timedop = semtimedop,
 	.ctl = semctl,
+	.shmget = shmget,
 	.enter = test_kernel_ns,
 	.set_limit_text = k_set_text,
 	.get_limit_text = k_get_text,
@@ -63,6 +67,7 @@ const struct sem_ops sem_ushm_ops = {
 	.op = ushm_semop,
 	.timedop = ushm_semtimedop,
 	.ctl = ushm_semctl,
+	.shmget = ushm_shmget,
 	.enter = u_enter,
 	.set_limit_text = ushm_limit_set,
 	.get_limit_text = ushm_limit_get,

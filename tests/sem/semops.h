@@ -47,6 +47,8 @@ struct sem_ops {
 	int (*timedop)(int semid, struct sembuf *sops, size_t nsops,
 		       const struct timespec *timeout);
 	int (*ctl)(int semid, int semnum, int cmd, ...);
+	/* The same side's shmget, for keys shared across kinds (1.1). */
+	int (*shmget)(key_t key, size_t size, int shmflg);
 	/* Enter a fresh, empty namespace. */
 	void (*enter)(void);
 	/* Limits by sysctl name ("sem", "sem_next_id") as the file's

@@ -4,6 +4,8 @@
 #include "semops.h"
 
 #include <limits.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ARR(...) ((union semun){ .array = (unsigned short[]){ __VA_ARGS__ } })
@@ -314,7 +316,8 @@ SEM_TEST(sem_s8_14_ipc_set)
 	if (diff_fork() == 0) {
 		test_become_nobody();
 		ds = sem_set_buf(65534, 65534, 0);
-		X_EQ("owner nobody, mode 0", o->ctl(0, 0, IPC_SET, BUF(&ds)), 0);
+		X_EQ("owner nobody, mode 0", o->ctl(0, 0, IPC_SET, BUF(&ds)),
+		     0);
 		X_EQ("nobody creates", o->get(K2, 1, IPC_CREAT | 0666), 2);
 		ds = sem_set_buf(0, 0, 0666);
 		X_ERR("nobody: root's set", o->ctl(1, 0, IPC_SET, BUF(&ds)),
@@ -448,7 +451,8 @@ SEM_TEST(sem_s9_1_classes)
 		/* creator (cuid 0) counts as owner; no CAP_IPC_OWNER */
 		sem_drop_caps(o, CAPBIT(CAP_IPC_OWNER));
 		X_SUCC("cuid: owner class r", o->ctl(0, 0, GETVAL));
-		X_ERR("cuid: owner class no w", o->ctl(0, 0, SETVAL, 1), EACCES);
+		X_ERR("cuid: owner class no w", o->ctl(0, 0, SETVAL, 1),
+		      EACCES);
 		X_ERR("0006 as creator: owner class, nothing",
 		      o->ctl(1, 0, GETVAL), EACCES);
 		diff_exit();
@@ -482,4 +486,40 @@ SEM_TEST(sem_s9_2_semop_perms)
 	}
 	diff_wait(1);
 	rec_sems(o, "0602", 0, 1);
+}
+
+/* 8.7 GETPID gives the pid as seen in the caller's pid namespace: 0 for
+ * a process it cannot see. */
+SEM_TEST(sem_s8_7_getpid_pid_namespace)
+{
+	int st;
+
+	X_EQ("set", o->get(IPC_PRIVATE, 2, 0600), 0);
+	X_EQ("main: sempid of 0", o->op(0, OPS({ 0, 1, 0 })), 0);
+	if (diff_fork() == 0) {
+		pid_t p;
+
+		CHECK(unshare(CLONE_NEWPID) == 0);
+		fflush(NULL);
+		p = fork();
+		CHECK(p >= 0);
+		if (p == 0) {
+			/* pid 1 of a new pid namespace */
+			int a = o->ctl(0, 0, GETPID);
+			int b = o->op(0, OPS({ 1, 1, 0 }));
+			int c = o->ctl(0, 1, GETPID);
+
+			_exit((a == 0 ? 0 : 1) | (b == 0 ? 0 : 2) |
+			      (c == 1 ? 0 : 4));
+		}
+		CHECK(waitpid(p, &st, 0) == p);
+		X_EQ("in a new pid namespace: main 0, itself 1",
+		     WIFEXITED(st) ? WEXITSTATUS(st) : 99, 0);
+		rec("its sempid seen from the parent namespace: %s",
+		    o->ctl(0, 1, GETPID) == p ? "its pid there" : "other");
+		diff_exit();
+	}
+	diff_wait(1);
+	X_EQ("seen from main: a pid of the parent namespace",
+	     o->ctl(0, 1, GETPID) > 0, 1);
 }

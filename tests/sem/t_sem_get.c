@@ -9,16 +9,31 @@
 #include <unistd.h>
 
 /* 1.1 Sets have their own ids and keys: the first set is id 0 even with
- * a shm segment and the same key in use; 1.5 a fresh namespace starts
- * empty, with the default limits. */
+ * a shm segment of the same key; 1.5 a fresh namespace starts empty,
+ * with the default limits, and namespaces are independent. */
 SEM_TEST(sem_s1_1_5_own_ids_fresh_ns)
 {
 	X_EQ("SEM_INFO empty", rec_seminfo(o, "info", 0, SEM_INFO, NULL), 0);
 	rec_sem_limit(o, "sem", NULL, 0);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
-	X_EQ("first set", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600), 0);
+	X_EQ("shm segment K1", o->shmget(K1, 4096, IPC_CREAT | IPC_EXCL | 0600),
+	     0);
+	X_EQ("shm segment K3", o->shmget(K3, 4096, IPC_CREAT | IPC_EXCL | 0600),
+	     1);
+	X_EQ("first set, K1 too", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600),
+	     0);
 	X_EQ("second set", o->get(K2, 1, IPC_CREAT | IPC_EXCL | 0600), 1);
 	X_EQ("private set", o->get(IPC_PRIVATE, 1, 0600), 2);
+	X_ERR("no set K3", o->get(K3, 0, 0), ENOENT);
+	X_EQ("sem 100 200 30 40", o->set_limit_text("sem", "100 200 30 40"), 0);
+	X_EQ("sem_next_id 9", o->set_limit_text("sem_next_id", "9"), 0);
+	o->enter();
+	rec("another fresh namespace");
+	X_EQ("SEM_INFO empty", rec_seminfo(o, "info", 0, SEM_INFO, NULL), 0);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
+	X_ERR("K1 not here", o->get(K1, 0, 0), ENOENT);
+	X_EQ("first set here", o->get(K1, 1, IPC_CREAT | IPC_EXCL | 0600), 0);
 }
 
 /* 1.2 Ids are seq * 32768 + idx; the index allocator is cyclic, not
@@ -90,14 +105,16 @@ SEM_TEST(sem_s1_4_next_id)
 	X_ERR("set -2", o->set_limit_text("sem_next_id", "-2"), EINVAL);
 	X_ERR("set -1", o->set_limit_text("sem_next_id", "-1"), EINVAL);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
+	X_EQ("K2", o->get(K2, 1, IPC_CREAT | 0600), 0);
 	X_EQ("set 7", o->set_limit_text("sem_next_id", "7"), 0);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
 	X_ERR("failed creation", o->get(IPC_PRIVATE, 0, 0600), EINVAL);
-	X_EQ("lookup", o->get(K1, 0, 0) == -1, 1);
+	X_ERR("failed lookup", o->get(K1, 0, 0), ENOENT);
+	X_EQ("lookup of K2", o->get(K2, 1, IPC_CREAT | 0600), 0);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
 	X_EQ("created at 7", o->get(IPC_PRIVATE, 1, 0600), 7);
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
-	X_EQ("normal allocator untouched", o->get(IPC_PRIVATE, 1, 0600), 0);
+	X_EQ("normal allocator untouched", o->get(IPC_PRIVATE, 1, 0600), 1);
 	X_EQ("set 5*32768+3", o->set_limit_text("sem_next_id", "163843"), 0);
 	X_EQ("created with seq 5", o->get(K1, 1, IPC_CREAT | 0600), 163843);
 	X_EQ("found by key", o->get(K1, 0, 0), 163843);
@@ -107,7 +124,7 @@ SEM_TEST(sem_s1_4_next_id)
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
 	X_REC("created from INT_MAX", o->get(IPC_PRIVATE, 1, 0600));
 	rec_sem_limit(o, "sem_next_id", NULL, 0);
-	X_EQ("normal allocator", o->get(IPC_PRIVATE, 1, 0600), 1);
+	X_EQ("normal allocator", o->get(IPC_PRIVATE, 1, 0600), 2);
 }
 
 /* 2.1 nsems < 0 or > SEMMSL: EINVAL, before the key lookup. */
@@ -308,4 +325,39 @@ SEM_TEST(sem_s11_1_4_limits)
 	      o->op(0, OPS({ 0, 1, 0 }, { 1, 1, 0 }, { 2, 1, 0 })), E2BIG);
 	X_EQ("2 sops == semopm", o->op(0, OPS({ 0, 1, 0 }, { 1, 1, 0 })), 0);
 	rec_seminfo(o, "info", 0, IPC_INFO, NULL);
+}
+
+/* 11.5 (and 1.4) Only root writes "sem" and "sem_next_id"; everyone
+ * reads them; sem_next_id beyond INT_MAX is EINVAL. */
+SEM_TEST(sem_s11_5_sysctl_write_root_only)
+{
+	static const char *const names[] = { "sem", "sem_next_id" };
+
+	if (diff_fork() == 0) {
+		test_become_nobody();
+		for (int i = 0; i < 2; i++) {
+			X_SUCC(L("nobody reads %s", names[i]),
+			       rec_sem_limit(o, names[i], NULL, 0));
+			X_ERR(L("nobody writes %s", names[i]),
+			      o->set_limit_text(names[i], "1"), EACCES);
+		}
+		diff_exit();
+	}
+	diff_wait(1);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
+	X_ERR("sem_next_id INT_MAX+1",
+	      o->set_limit_text("sem_next_id", "2147483648"), EINVAL);
+	if (diff_fork() == 0) {
+		/* uid 0 without capabilities: what the kernel does */
+		diff_set_caps(0, o->creds_changed);
+		X_REC("root without capabilities writes sem",
+		      o->set_limit_text("sem", "100"));
+		X_REC("root without capabilities writes sem_next_id",
+		      o->set_limit_text("sem_next_id", "5"));
+		diff_exit();
+	}
+	diff_wait(2);
+	rec_sem_limit(o, "sem", NULL, 0);
+	rec_sem_limit(o, "sem_next_id", NULL, 0);
 }

@@ -53,6 +53,26 @@ SEM_TEST(sem_s5_3_fifo)
 		sem_release(k[i]);
 }
 
+/* 5.3 Every sleeper that fits completes in one wake-up, oldest first. */
+SEM_TEST(sem_s5_3_all_that_fit)
+{
+	int k[4];
+
+	X_EQ("set", o->get(IPC_PRIVATE, 1, 0600), 0);
+	k[0] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	k[1] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -3, 0 }));
+	k[2] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	k[3] = sem_spawn_sleeper(o, 0, 1, OPS({ 0, -1, 0 }));
+	X_EQ("+3", o->op(0, OPS({ 0, 3, 0 })), 0);
+	rec_sems(o, "the -1s that fit", 0, 1);
+	sem_collect("completed", k, 4, 3);
+	X_EQ("+3", o->op(0, OPS({ 0, 3, 0 })), 0);
+	rec_sems(o, "the -3 then", 0, 1);
+	sem_collect("completed", k + 1, 1, 1);
+	for (int i = 0; i < 4; i++)
+		sem_release(k[i]);
+}
+
 /* 5.3 No starvation protection: a younger sleeper that fits is served. */
 SEM_TEST(sem_s5_3_no_starvation_protection)
 {
@@ -256,17 +276,19 @@ SEM_TEST(sem_s6_1_timeout)
 	X_EQ("zero timeout, can proceed",
 	     o->timedop(0, OPS({ 0, 0, 0 }), &zero), 0);
 	if (diff_fork() == 0) {
-		struct timespec t0, t1, to = { 0, 200000000L };
+		/* long enough for the parent to see it counted, even on a
+		 * loaded machine */
+		struct timespec t0, t1, to = { 1, 0 };
 		long long ns;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		X_ERR("200 ms", o->timedop(0, OPS({ 0, -1, 0 }), &to), EAGAIN);
+		X_ERR("1 s", o->timedop(0, OPS({ 0, -1, 0 }), &to), EAGAIN);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL +
 		     (t1.tv_nsec - t0.tv_nsec);
-		rec("waited at least 200 ms: %s", ns >= 200000000LL ?
+		rec("waited at least 1 s: %s", ns >= 1000000000LL ?
 		    "yes" : "no");
-		EXPECT(ns >= 200000000LL);
+		EXPECT(ns >= 1000000000LL);
 		diff_exit();
 	}
 	sem_await(o, 0, 0, GETNCNT, 1);
@@ -326,6 +348,11 @@ static void interrupted(const struct sem_ops *o, int restart, int timed,
 				usleep(1000);
 		}
 		CHECK(st == 'T');
+		/* The kernel: the SIGSTOP woke the sleeper, which left the
+		 * queue with EINTR before it stopped, so it no longer counts
+		 * while stopped (the kernel wins over SEMANTICS-SEM.md, which
+		 * does not say; a futex sleeper would be restarted instead,
+		 * so ushm has to notice the stop itself). */
 		rec_sems(o, "stopped", 0, 2);
 		CHECK(kill(diff_child_pid(c), SIGCONT) == 0);
 	} else {
@@ -396,6 +423,7 @@ SEM_TEST(sem_s6_5_eidrm)
 	rec_sems(o, "three sleepers", 0, 2);
 	X_EQ("IPC_RMID", o->ctl(0, 0, IPC_RMID), 0);
 	sem_collect("removed", k, 3, 3);
+	rec_sems(o, "gone", 0, 2);
 	X_ERR("semop after", o->op(0, OPS({ 0, 1, 0 })), EINVAL);
 	for (int i = 0; i < 3; i++)
 		sem_release(k[i]);
