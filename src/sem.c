@@ -394,7 +394,7 @@ static int ctl_get(struct ushm_semns *sn, int semid, int semnum, int cmd,
 		r = sem[semnum].semval;
 		break;
 	case GETPID:
-		r = sem[semnum].sempid;
+		r = ushm__sem_pid_vnr(sem[semnum].sempid);
 		break;
 	case GETNCNT:
 		ushm__sem_reap_stopped_locked(sn, idx);
@@ -435,7 +435,7 @@ static int ctl_setval(struct ushm_semns *sn, int semid, int semnum, int val)
 	 * leaves some cleared, which a later SETVAL would also do). */
 	j = ushm__jrn(h, s);
 	s->jstate = JRN_WRITING;
-	j[0] = (struct ushm_semjrn){ (uint32_t)semnum, val, ushm__p.pid, 0,
+	j[0] = (struct ushm_semjrn){ (uint32_t)semnum, val, ushm__sem_pid(), 0,
 				     0 };
 	s->jcount = 1;
 	s->jundo = s->jwaiter = 0;
@@ -483,7 +483,7 @@ static int ctl_setall(struct ushm_semns *sn, int semid,
 	j = ushm__jrn(h, s);
 	s->jstate = JRN_WRITING;
 	for (uint32_t i = 0; i < s->nsems; i++)
-		j[i] = (struct ushm_semjrn){ i, vals[i], ushm__p.pid, 0, 0 };
+		j[i] = (struct ushm_semjrn){ i, vals[i], ushm__sem_pid(), 0, 0 };
 	s->jcount = s->nsems;
 	s->jundo = s->jwaiter = 0;
 	s->jotime = 0;

@@ -103,6 +103,11 @@ bool ushm__sem_set_sane(const struct ushm_semset *s);
  * dealt with first (semundo.c). */
 int ushm__sem_obtain(struct ushm_semns *sn, int id, uint32_t *idx);
 
+/* The sempid of this process (sempid.c), and a stored sempid as the
+ * caller's pid namespace numbers it (GETPID). */
+int32_t ushm__sem_pid(void);
+int32_t ushm__sem_pid_vnr(int32_t stored);
+
 /* Register this process as a task (the shm registry's table). */
 int ushm__sem_task(struct ushm_semns *sn);
 /* Whether task T of generation GEN still lives. */

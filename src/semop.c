@@ -711,7 +711,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 	}
 	if ((r = ushm__ipc_perms(&s->perm, alter ? 0222 : 0444)) != 0)
 		goto out_unlock;
-	r = perform(h, s, sops, nsops, undo_adj_of(sn, s, undo), ushm__p.pid,
+	r = perform(h, s, sops, nsops, undo_adj_of(sn, s, undo), ushm__sem_pid(),
 		    &blk);
 	if (r == 0) {
 		commit(sn, idx, undo, 0, 0, sops[0].sem_num);
@@ -740,7 +740,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 
 		rec->task = (uint32_t)ushm__p.task;
 		rec->task_gen = ushm__p.task_gen;
-		rec->pid = ushm__p.pid;
+		rec->pid = ushm__sem_pid();
 		rec->tid = (int32_t)syscall(SYS_gettid);
 		rec->set = idx;
 		rec->seq = s->perm.seq;

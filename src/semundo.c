@@ -105,7 +105,7 @@ int ushm__undo_make_locked(struct ushm_semns *sn, uint32_t idx,
 	memset(ushm__pool(h, off), 0, (size_t)ushm__adj_units(s->nsems) * 16);
 	r->task = (uint32_t)ushm__p.task;
 	r->task_gen = ushm__p.task_gen;
-	r->pid = ushm__p.pid;
+	r->pid = ushm__sem_pid();
 	r->set = idx;
 	r->seq = s->perm.seq;
 	r->adj_off = off;
