@@ -460,6 +460,7 @@ static int ctl_setall(struct ushm_semns *sn, int semid,
 	struct ushm_wakeq q = { 0 };
 	unsigned short *vals = NULL;
 	uint32_t idx;
+	int32_t pid;
 	int r;
 
 	if ((r = ushm__sem_obtain(sn, semid, &idx)) != 0)
@@ -481,9 +482,10 @@ static int ctl_setall(struct ushm_semns *sn, int semid,
 			goto out;
 		}
 	j = ushm__jrn(h, s);
+	pid = ushm__sem_pid();
 	s->jstate = JRN_WRITING;
 	for (uint32_t i = 0; i < s->nsems; i++)
-		j[i] = (struct ushm_semjrn){ i, vals[i], ushm__sem_pid(), 0, 0 };
+		j[i] = (struct ushm_semjrn){ i, vals[i], pid, 0, 0 };
 	s->jcount = s->nsems;
 	s->jundo = s->jwaiter = 0;
 	s->jotime = 0;

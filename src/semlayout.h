@@ -228,7 +228,8 @@ struct ushm_semhdr {
 #define USHM_SOFF_POOLMAP	(USHM_SOFF_UNDOS + (uint64_t)USHM_SEM_UNDOS * \
 				 sizeof(struct ushm_semundo))
 #define USHM_SOFF_POOL		(USHM_SOFF_POOLMAP + USHM_POOL_BLOCKS / 8)
-#define USHM_SEM_FILE_SIZE	(USHM_SOFF_POOL + (uint64_t)USHM_POOL_UNITS * 16)
+#define USHM_SEM_FILE_SIZE	(USHM_SOFF_POOL + \
+				 (uint64_t)USHM_POOL_UNITS * 16)
 
 _Static_assert(sizeof(struct ushm_sem) == 16, "sem size");
 _Static_assert(sizeof(struct ushm_semjrn) == 16, "journal entry size");

@@ -67,6 +67,12 @@ static int perform(struct ushm_semhdr *h, struct ushm_semset *s,
 		struct ushm_semjrn *e = NULL;
 		int result;
 
+		if (op->sem_num >= s->nsems) {
+			/* Only a damaged waiter record: callers' sops
+			 * were checked (EFBIG). */
+			r = -EFBIG;
+			goto fail;
+		}
 		for (uint32_t k = 0; k < n; k++)
 			if (j[k].num == op->sem_num) {
 				e = &j[k];
@@ -152,7 +158,8 @@ static int16_t *undo_adj_of(struct ushm_semns *sn, struct ushm_semset *s,
 	if (!ref || ref > USHM_SEM_UNDOS)
 		return NULL;
 	u = ushm__semundo(sn->h, ref - 1);
-	if (u->state != SU_LIVE || u->set != (uint32_t)(s - ushm__semset(sn->h, 0)) ||
+	if (u->state != SU_LIVE ||
+	    u->set != (uint32_t)(s - ushm__semset(sn->h, 0)) ||
 	    u->seq != s->perm.seq ||
 	    (uint64_t)u->adj_off + ushm__adj_units(s->nsems) > USHM_POOL_UNITS)
 		return NULL;
@@ -413,7 +420,10 @@ again:
 				w = next;
 				continue;
 			}
-			if (!waiter_alive(sn, r)) {
+			if (r->nsops < 1 || r->nsops > SOPS_FAST ||
+			    r->sops[0].sem_num >= s->nsems) {
+				waiter_done(sn, s, w - 1, -EINVAL, q);
+			} else if (!waiter_alive(sn, r)) {
 				queue_unlink(h, s, w - 1);
 				__atomic_store_n(&r->state, SW_FREE,
 						 __ATOMIC_RELEASE);
@@ -435,6 +445,11 @@ again:
 			uint32_t next = r->next;
 
 			if (!r->alter) {
+				w = next;
+				continue;
+			}
+			if (r->nsops < 1 || r->nsops > SOPS_FAST) {
+				waiter_done(sn, s, w - 1, -EINVAL, q);
 				w = next;
 				continue;
 			}
@@ -711,8 +726,8 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 	}
 	if ((r = ushm__ipc_perms(&s->perm, alter ? 0222 : 0444)) != 0)
 		goto out_unlock;
-	r = perform(h, s, sops, nsops, undo_adj_of(sn, s, undo), ushm__sem_pid(),
-		    &blk);
+	r = perform(h, s, sops, nsops, undo_adj_of(sn, s, undo),
+		    ushm__sem_pid(), &blk);
 	if (r == 0) {
 		commit(sn, idx, undo, 0, 0, sops[0].sem_num);
 		if (alter)
