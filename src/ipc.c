@@ -131,7 +131,7 @@ int32_t ushm__ipc_key_find(const struct ushm_keyent *t, int32_t key)
 	return -1;
 }
 
-void ushm__ipc_key_insert(struct ushm_keyent *t, struct ushm_ids *ids,
+void ushm__ipc_key_insert(struct ushm_keyent *t, uint32_t *tombs,
 			  int32_t key, uint32_t idx)
 {
 	uint32_t i = key_hash(key);
@@ -142,7 +142,7 @@ void ushm__ipc_key_insert(struct ushm_keyent *t, struct ushm_ids *ids,
 
 		if (ref == KEYENT_EMPTY || ref == KEYENT_TOMB) {
 			if (ref == KEYENT_TOMB)
-				ids->keyidx_tombs--;
+				(*tombs)--;
 			keyent_store(&t[i], key, idx + 1);
 			return;
 		}
@@ -150,7 +150,7 @@ void ushm__ipc_key_insert(struct ushm_keyent *t, struct ushm_ids *ids,
 	}
 }
 
-void ushm__ipc_key_remove(struct ushm_keyent *t, struct ushm_ids *ids,
+bool ushm__ipc_key_remove(struct ushm_keyent *t, uint32_t *tombs,
 			  int32_t key, uint32_t idx)
 {
 	uint32_t i = key_hash(key);
@@ -160,19 +160,20 @@ void ushm__ipc_key_remove(struct ushm_keyent *t, struct ushm_ids *ids,
 		uint32_t ref = (uint32_t)(e >> 32);
 
 		if (ref == KEYENT_EMPTY)
-			return;
+			return false;
 		if (ref == idx + 1 && (int32_t)(uint32_t)e == key) {
 			keyent_store(&t[i], 0, KEYENT_TOMB);
-			ids->keyidx_tombs++;
-			return;
+			(*tombs)++;
+			return true;
 		}
 		i = (i + 1) & (USHM_KEYIDX - 1);
 	}
+	return false;
 }
 
-void ushm__ipc_key_clear(struct ushm_keyent *t, struct ushm_ids *ids)
+void ushm__ipc_key_clear(struct ushm_keyent *t, uint32_t *tombs)
 {
 	for (uint32_t i = 0; i < USHM_KEYIDX; i++)
 		keyent_store(&t[i], 0, KEYENT_EMPTY);
-	ids->keyidx_tombs = 0;
+	*tombs = 0;
 }

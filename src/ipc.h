@@ -79,10 +79,11 @@ bool ushm__ipc_owner_or_creator(const struct ushm_perm *p);
  * lock-free (the caller validates under its sequence counter); insert and
  * remove need the table lock. */
 int32_t ushm__ipc_key_find(const struct ushm_keyent *t, int32_t key);
-void ushm__ipc_key_insert(struct ushm_keyent *t, struct ushm_ids *ids,
+void ushm__ipc_key_insert(struct ushm_keyent *t, uint32_t *tombs,
 			  int32_t key, uint32_t idx);
-void ushm__ipc_key_remove(struct ushm_keyent *t, struct ushm_ids *ids,
+/* Whether KEY -> IDX was there (now a tombstone). */
+bool ushm__ipc_key_remove(struct ushm_keyent *t, uint32_t *tombs,
 			  int32_t key, uint32_t idx);
-void ushm__ipc_key_clear(struct ushm_keyent *t, struct ushm_ids *ids);
+void ushm__ipc_key_clear(struct ushm_keyent *t, uint32_t *tombs);
 
 #endif

@@ -131,7 +131,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	__atomic_store_n(&s->perm.state, IPC_OBJ_LIVE, __ATOMIC_RELEASE);
 	CRASH_POINT("sem.create.live");
 	if (key != IPC_PRIVATE)
-		ushm__ipc_key_insert(ushm__semkeys(h), &h->ids, (int32_t)key,
+		ushm__ipc_key_insert(ushm__semkeys(h), &h->ids.keyidx_tombs, (int32_t)key,
 				     idx);
 	h->ids.in_use++;
 	h->used_sems += nsems;
@@ -212,7 +212,7 @@ void ushm__sem_destroy_locked(struct ushm_semns *sn, uint32_t idx)
 	ushm__undo_free_set_locked(sn, idx);
 	ushm__sem_wbegin(h);
 	if (s->perm.key)
-		ushm__ipc_key_remove(ushm__semkeys(h), &h->ids, s->perm.key,
+		ushm__ipc_key_remove(ushm__semkeys(h), &h->ids.keyidx_tombs, s->perm.key,
 				     idx);
 	h->ids.in_use--;
 	h->used_sems -= s->nsems;

@@ -460,7 +460,7 @@ void ushm__sem_recount_locked(struct ushm_semns *sn)
 	h->ids.in_use = 0;
 	h->ids.max_idx = -1;
 	h->used_sems = 0;
-	ushm__ipc_key_clear(ushm__semkeys(h), &h->ids);
+	ushm__ipc_key_clear(ushm__semkeys(h), &h->ids.keyidx_tombs);
 	for (uint32_t i = 0; i < USHM_SEM_SETS; i++) {
 		struct ushm_semset *s = ushm__semset(h, i);
 
@@ -474,7 +474,7 @@ void ushm__sem_recount_locked(struct ushm_semns *sn)
 			    USHM_POOL_BLOCK, true);
 		if (s->perm.key &&
 		    ushm__ipc_key_find(ushm__semkeys(h), s->perm.key) < 0)
-			ushm__ipc_key_insert(ushm__semkeys(h), &h->ids,
+			ushm__ipc_key_insert(ushm__semkeys(h), &h->ids.keyidx_tombs,
 					     s->perm.key, i);
 	}
 	for (uint32_t u = 0; u < USHM_SEM_UNDOS; u++) {
