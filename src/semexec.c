@@ -44,6 +44,7 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void fork_child(void)
 {
+	ushm__sem_cont_fork_child();
 	pthread_mutex_init(&proc_lock, NULL);
 	if (proc_fd >= 0)
 		ushm__os_close(proc_fd);
@@ -56,11 +57,16 @@ static void atfork_register(void)
 	pthread_atfork(NULL, NULL, fork_child);
 }
 
+void ushm__sem_fork_init(void)
+{
+	pthread_once(&atfork_once, atfork_register);
+}
+
 int ushm__undo_byte_take(struct ushm_semns *sn, uint32_t u)
 {
 	int r = 0;
 
-	pthread_once(&atfork_once, atfork_register);
+	ushm__sem_fork_init();
 	pthread_mutex_lock(&proc_lock);
 	if (proc_fd >= 0 && (proc_ns != sn->ns || proc_pid != getpid())) {
 		ushm__os_close(proc_fd);

@@ -134,6 +134,8 @@ void ushm__sem_wake_all_locked(struct ushm_semns *sn, uint32_t idx, int err,
 /* Sleepers whose thread is stopped (SIGSTOP) leave with EINTR, as the
  * kernel's do when the stop interrupts them (before GETNCNT/GETZCNT). */
 void ushm__sem_reap_stopped_locked(struct ushm_semns *sn, uint32_t idx);
+/* In a forked child: no sleepers of ours (the SIGCONT handler). */
+void ushm__sem_cont_fork_child(void);
 /* Drop the waiters of dead tasks from the queue. */
 void ushm__sem_reap_waiters_locked(struct ushm_semns *sn, uint32_t idx);
 /* Finish a journal left COMPLETE (recovery), or drop a partial one. */
@@ -162,6 +164,8 @@ void ushm__undo_relink_locked(struct ushm_semns *sn, uint32_t idx);
 void ushm__undo_forget(void);
 
 /* ---- semexec.c: the bytes that keep undo records alive across exec ---- */
+/* The fork handler of the semaphore code (once per process). */
+void ushm__sem_fork_init(void);
 /* Lock-file byte of undo record U (beyond the task bytes). */
 #define USHM_UNDO_BYTE(u)	((off_t)(1 << 24) + (off_t)(u))
 /* Take record U's byte for this process: 0, -EAGAIN (another holds it:

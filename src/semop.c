@@ -500,6 +500,23 @@ static void cont_get(void)
 	pthread_mutex_unlock(&cont_lock);
 }
 
+/* In a forked child: the sleepers counted were the parent's threads. */
+void ushm__sem_cont_fork_child(void)
+{
+	struct sigaction cur, sa;
+
+	pthread_mutex_init(&cont_lock, NULL);
+	if (cont_users && cont_ours && sigaction(SIGCONT, NULL, &cur) == 0 &&
+	    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == on_sigcont) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCONT, &sa, NULL);
+	}
+	cont_users = 0;
+	cont_ours = false;
+}
+
 static void cont_put(void)
 {
 	struct sigaction cur, sa;
@@ -779,6 +796,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 	if (timed && utimeout)
 		deadline = mono_ns() + (int64_t)to.tv_sec * 1000000000LL +
 			   to.tv_nsec;
+	ushm__sem_fork_init();
 	cont_get();
 	ushm__sem_set_unlock(sn, idx);
 	r = sleep_on(sn, idx, w, deadline);
