@@ -57,6 +57,77 @@ int ushm__sem_obtain(struct ushm_semns *sn, int id, uint32_t *idx)
 	return 0;
 }
 
+/*
+ * The lock-free readers (GETVAL, IPC_STAT): what they read of set IDX is
+ * taken between two reads of its counter (set.vgen) that agree and are
+ * even.  A set with an undo record whose task may be dead is left to the
+ * locked path, which applies it first; so are long undo lists.  Returns
+ * 1 when READ answered (into *R), 0 for the locked path.
+ */
+#define FAST_UNDO_MAX	8
+
+static bool undo_all_alive(struct ushm_semns *sn, const struct ushm_semset *s)
+{
+	uint32_t u = __atomic_load_n(&s->undo_head, __ATOMIC_RELAXED);
+
+	for (int n = 0; u; n++) {
+		const struct ushm_semundo *r;
+
+		if (n >= FAST_UNDO_MAX || u > USHM_SEM_UNDOS)
+			return false;
+		r = ushm__semundo(sn->h, u - 1);
+		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) == SU_LIVE &&
+		    !ushm__sem_task_alive(sn, __atomic_load_n(&r->task,
+							      __ATOMIC_RELAXED),
+					  __atomic_load_n(&r->task_gen,
+							  __ATOMIC_RELAXED)))
+			return false;
+		u = __atomic_load_n(&r->next, __ATOMIC_RELAXED);
+	}
+	return true;
+}
+
+static int lockfree(struct ushm_semns *sn, int id,
+		    int (*read)(struct ushm_semns *sn, struct ushm_semset *s,
+				const struct ushm_perm *p, void *arg),
+		    void *arg, int *r)
+{
+	struct ushm_semset *s = ushm__semset(sn->h, ushm__id_idx(id));
+	struct ushm_perm p;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		uint32_t g = __atomic_load_n(&s->vgen, __ATOMIC_ACQUIRE);
+		int v;
+
+		if (g & 1)
+			continue;
+		ushm__rcopy(&p, &s->perm, sizeof(p));
+		if (p.state != IPC_OBJ_LIVE || p.seq != ushm__id_seq(id)) {
+			v = -EINVAL;
+		} else {
+			uint32_t nsems = __atomic_load_n(&s->nsems,
+							 __ATOMIC_RELAXED);
+			struct ushm_semset copy;
+
+			copy.nsems = nsems;
+			copy.sems_off = __atomic_load_n(&s->sems_off,
+							__ATOMIC_RELAXED);
+			copy.jrn_off = __atomic_load_n(&s->jrn_off,
+						       __ATOMIC_RELAXED);
+			if (!ushm__sem_set_sane(&copy) ||
+			    !undo_all_alive(sn, s))
+				return 0;
+			v = read(sn, s, &p, arg);
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->vgen, __ATOMIC_RELAXED) == g) {
+			*r = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- semget ---- */
 
 static bool set_free(void *ctx, uint32_t i)
@@ -102,6 +173,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	s = ushm__semset(h, idx);
 	/* Invisible while CREATING: no lookup by id or key sees it. */
 	ushm__sem_wbegin(h);
+	ushm__set_wbegin(s);
 	s->perm.seq = seq;
 	s->perm.key = (int32_t)key;
 	s->perm.orig_key = (int32_t)key;
@@ -119,6 +191,7 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	s->jcount = s->jundo = s->jwaiter = 0;
 	memset(ushm__pool(h, off), 0, (size_t)units * 16);
 	s->perm.state = IPC_OBJ_CREATING;
+	ushm__set_wend(s);
 	ushm__sem_wend(h);
 	CRASH_POINT("sem.create.creating");
 
@@ -128,7 +201,9 @@ static int newary_locked(struct ushm_semns *sn, key_t key, int nsems,
 	h->intent.alloc = a;
 	h->intent.slot = idx;
 	h->intent.op = INTENT_CREATE;
+	ushm__set_wbegin(s);
 	__atomic_store_n(&s->perm.state, IPC_OBJ_LIVE, __ATOMIC_RELEASE);
+	ushm__set_wend(s);
 	CRASH_POINT("sem.create.live");
 	if (key != IPC_PRIVATE)
 		ushm__ipc_key_insert(ushm__semkeys(h), &h->ids.keyidx_tombs, (int32_t)key,
@@ -204,8 +279,10 @@ void ushm__sem_destroy_locked(struct ushm_semns *sn, uint32_t idx)
 	/* One store takes it out of every lookup; recovery finishes what
 	 * DESTROYING started. */
 	ushm__sem_wbegin(h);
+	ushm__set_wbegin(s);
 	__atomic_store_n(&s->perm.state, IPC_OBJ_DESTROYING,
 			 __ATOMIC_RELEASE);
+	ushm__set_wend(s);
 	ushm__sem_wend(h);
 	CRASH_POINT("sem.rmid.destroying");
 	ushm__sem_wake_all_locked(sn, idx, -EIDRM, &q);
@@ -217,8 +294,10 @@ void ushm__sem_destroy_locked(struct ushm_semns *sn, uint32_t idx)
 	h->ids.in_use--;
 	h->used_sems -= s->nsems;
 	ushm__pool_free_locked(sn, s->sems_off, s->units);
+	ushm__set_wbegin(s);
 	s->perm.key = 0;
 	__atomic_store_n(&s->perm.state, IPC_OBJ_FREE, __ATOMIC_RELEASE);
+	ushm__set_wend(s);
 	if ((int32_t)idx == h->ids.max_idx) {
 		int32_t m = (int32_t)idx;
 
@@ -296,6 +375,46 @@ static int ctl_info(struct ushm_semns *sn, int cmd, struct seminfo *out)
 	return max;
 }
 
+static int stat_read(struct ushm_semns *sn, struct ushm_semset *s,
+		     const struct ushm_perm *p, void *arg)
+{
+	struct semid_ds *ds = arg;
+	struct ushm_semset copy;
+	int r;
+
+	if ((r = ushm__ipc_perms(p, 0444)) != 0)
+		return r;
+	/* fill_ds over a copy: the perm read once, the otimes as they are
+	 * (the counter says whether they all belong together). */
+	copy.perm = *p;
+	copy.nsems = __atomic_load_n(&s->nsems, __ATOMIC_RELAXED);
+	copy.sems_off = __atomic_load_n(&s->sems_off, __ATOMIC_RELAXED);
+	memset(ds, 0, sizeof(*ds));
+	ds->sem_perm.__key = copy.perm.key;
+	ds->sem_perm.uid = copy.perm.uid;
+	ds->sem_perm.gid = copy.perm.gid;
+	ds->sem_perm.cuid = copy.perm.cuid;
+	ds->sem_perm.cgid = copy.perm.cgid;
+	ds->sem_perm.mode = (unsigned short)(copy.perm.mode & 0777);
+	ds->sem_perm.__seq = (unsigned short)copy.perm.seq;
+	{
+		const struct ushm_sem *sem = ushm__sems(sn->h, &copy);
+		int64_t t = 0;
+
+		for (uint32_t i = 0; i < copy.nsems; i++) {
+			int64_t o = __atomic_load_n(&sem[i].otime,
+						    __ATOMIC_RELAXED);
+
+			if (o > t)
+				t = o;
+		}
+		ds->sem_otime = t;
+	}
+	ds->sem_ctime = copy.perm.ctime;
+	ds->sem_nsems = copy.nsems;
+	return 0;
+}
+
 static int ctl_stat(struct ushm_semns *sn, int semid, int cmd,
 		    struct semid_ds *out)
 {
@@ -306,6 +425,13 @@ static int ctl_stat(struct ushm_semns *sn, int semid, int cmd,
 	int r, id;
 
 	if (cmd == IPC_STAT) {
+		if (lockfree(sn, semid, stat_read, &ds, &r)) {
+			if (r)
+				return r;
+			if (ushm__os_copy_out(out, &ds, sizeof(ds)) != 0)
+				return -EFAULT;
+			return 0;
+		}
 		if ((r = ushm__sem_obtain(sn, semid, &idx)) != 0)
 			return r;
 		s = ushm__semset(h, idx);
@@ -355,6 +481,24 @@ static int count_semcnt(struct ushm_semns *sn, struct ushm_semset *s,
 	return n;
 }
 
+struct getval_arg {
+	int semnum;
+};
+
+static int getval_read(struct ushm_semns *sn, struct ushm_semset *s,
+		       const struct ushm_perm *p, void *arg)
+{
+	int semnum = ((struct getval_arg *)arg)->semnum;
+	int r;
+
+	if ((r = ushm__ipc_perms(p, 0444)) != 0)
+		return r;
+	if (semnum < 0 || (uint32_t)semnum >= s->nsems)
+		return -EINVAL;
+	return __atomic_load_n(&ushm__sems(sn->h, s)[semnum].semval,
+			       __ATOMIC_RELAXED);
+}
+
 static int ctl_get(struct ushm_semns *sn, int semid, int semnum, int cmd,
 		   unsigned short *array)
 {
@@ -364,6 +508,12 @@ static int ctl_get(struct ushm_semns *sn, int semid, int semnum, int cmd,
 	uint32_t idx;
 	int r;
 
+	if (cmd == GETVAL) {
+		struct getval_arg a = { semnum };
+
+		if (lockfree(sn, semid, getval_read, &a, &r))
+			return r;
+	}
 	if ((r = ushm__sem_obtain(sn, semid, &idx)) != 0)
 		return r;
 	s = ushm__semset(h, idx);
@@ -443,7 +593,9 @@ static int ctl_setval(struct ushm_semns *sn, int semid, int semnum, int val)
 	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
 	ushm__sem_journal_recover_locked(sn, idx);
 	ushm__undo_clear_locked(sn, idx, semnum);
+	ushm__set_wbegin(s);
 	s->perm.ctime = ushm__now();
+	ushm__set_wend(s);
 	ushm__sem_update_locked(sn, idx, NULL, 0, &q);
 out:
 	ushm__sem_set_unlock(sn, idx);
@@ -492,7 +644,9 @@ static int ctl_setall(struct ushm_semns *sn, int semid,
 	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
 	ushm__sem_journal_recover_locked(sn, idx);
 	ushm__undo_clear_locked(sn, idx, -1);
+	ushm__set_wbegin(s);
 	s->perm.ctime = ushm__now();
+	ushm__set_wend(s);
 	ushm__sem_update_locked(sn, idx, NULL, 0, &q);
 out:
 	ushm__sem_set_unlock(sn, idx);
@@ -532,10 +686,12 @@ static int ctl_down(struct ushm_semns *sn, int semid, int cmd,
 		goto out_set;
 	}
 	ushm__sem_wbegin(h);
+	ushm__set_wbegin(s);
 	s->perm.uid = ds.sem_perm.uid;
 	s->perm.gid = ds.sem_perm.gid;
 	s->perm.mode = (s->perm.mode & ~0777u) | (ds.sem_perm.mode & 0777);
 	s->perm.ctime = ushm__now();
+	ushm__set_wend(s);
 	ushm__sem_wend(h);
 out_set:
 	ushm__sem_set_unlock(sn, idx);

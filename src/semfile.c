@@ -556,6 +556,9 @@ int ushm__sem_set_lock(struct ushm_semns *sn, uint32_t idx)
 	int r = robust_lock(&s->lock);
 
 	if (r == 1) {
+		/* A dead owner may have left the set's counter odd. */
+		if (s->vgen & 1)
+			__atomic_add_fetch(&s->vgen, 1, __ATOMIC_RELEASE);
 		if (s->perm.state == IPC_OBJ_LIVE && ushm__sem_set_sane(s)) {
 			ushm__sem_journal_recover_locked(sn, idx);
 			ushm__sem_queue_rebuild_locked(sn, idx);

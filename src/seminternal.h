@@ -32,6 +32,17 @@ static inline void ushm__sem_wend(struct ushm_semhdr *h)
 	__atomic_store_n(&h->gen, h->gen + 1, __ATOMIC_RELEASE);
 }
 
+/* Changes of set S that lock-free readers look at (set.vgen). */
+static inline void ushm__set_wbegin(struct ushm_semset *s)
+{
+	__atomic_add_fetch(&s->vgen, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void ushm__set_wend(struct ushm_semset *s)
+{
+	__atomic_add_fetch(&s->vgen, 1, __ATOMIC_RELEASE);
+}
+
 /* The table lock: 0 or -EUCLEAN.  A dead owner's work is repaired first
  * (semfile.c). */
 int ushm__sem_table_lock(struct ushm_semns *sn);

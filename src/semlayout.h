@@ -27,9 +27,12 @@
  *               its waiters' queue links and status words, and the
  *               adjustments of its undo records.
  *   Order: hdr.lock, then one set's lock; never two sets at once.
- *   hdr.gen     sequence counter for the lock-free key lookup of semget:
- *               made odd by hdr.lock's holder around changes of perm
- *               fields and key index entries.
+ *   hdr.gen     sequence counter of the table: made odd by hdr.lock's
+ *               holder around changes of perm fields and key index
+ *               entries.
+ *   set.vgen    sequence counter of one set, for lock-free GETVAL and
+ *               IPC_STAT: odd around every change of its perm fields,
+ *               state, values, otimes and undo list.
  * Waiter records are claimed and released with compare-and-swap on their
  * state (no lock): FREE -> OWNED by the sleeping thread, which links it
  * into its set's queue under the set's lock.
@@ -111,7 +114,10 @@ struct ushm_semset {
 	pthread_mutex_t lock;	/* the set lock (see top of file) */
 	uint32_t q_head, q_tail;	/* waiters, arrival order: idx + 1 */
 	uint32_t undo_head;	/* undo records of the set: idx + 1 */
-	uint32_t pad1;
+	uint32_t vgen;		/* sequence counter of this set for the
+				 * lock-free GETVAL and IPC_STAT: odd
+				 * while its lock's holder (or a creator
+				 * of the set) changes what they read */
 	/* The journal of the change under way (JRN_*). */
 	uint32_t jstate;
 	uint32_t jcount;	/* entries */

@@ -181,6 +181,7 @@ void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
 		return;
 	}
 	adj = undo_adj_of(sn, s, s->jundo);
+	ushm__set_wbegin(s);
 	for (uint32_t i = 0; i < s->jcount && i < s->nsems; i++) {
 		if (j[i].num >= s->nsems)
 			continue;
@@ -193,6 +194,7 @@ void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
 	}
 	if (s->jotime && s->jotime_num < s->nsems)
 		sem[s->jotime_num].otime = s->jotime;
+	ushm__set_wend(s);
 	if (s->jwaiter && s->jwaiter <= USHM_SEM_WAITERS) {
 		struct ushm_semwait *w = ushm__semwait(h, s->jwaiter - 1);
 

@@ -54,7 +54,9 @@ static void sweep_locked(struct ushm_semns *sn, uint32_t idx)
 		struct ushm_semundo *r = ushm__semundo(h, *link - 1);
 
 		if (r->state == SU_APPLIED) {
+			ushm__set_wbegin(s);
 			*link = r->next;
+			ushm__set_wend(s);
 			ushm__pool_free_locked(sn, r->adj_off,
 					       ushm__adj_units(s->nsems));
 			memset(r, 0, sizeof(*r));
@@ -109,9 +111,11 @@ int ushm__undo_make_locked(struct ushm_semns *sn, uint32_t idx,
 	r->set = idx;
 	r->seq = s->perm.seq;
 	r->adj_off = off;
+	ushm__set_wbegin(s);
 	r->next = s->undo_head;
 	r->state = SU_LIVE;
 	s->undo_head = u + 1;
+	ushm__set_wend(s);
 	h->undo_hint = u + 1;
 	*out = u + 1;
 	return 0;
@@ -164,7 +168,9 @@ bool ushm__undo_reap_set_locked(struct ushm_semns *sn, uint32_t idx,
 		__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
 		CRASH_POINT("sem.undo.journal");
 		ushm__sem_journal_recover_locked(sn, idx);
+		ushm__set_wbegin(s);
 		r->state = SU_APPLIED;
+		ushm__set_wend(s);
 		any = true;
 		u = r->next;
 	}
