@@ -441,9 +441,22 @@ void ushm__wakeq_run(struct ushm_semns *sn, struct ushm_wakeq *q)
 
 /* ---- locks and their repair ---- */
 
+/* A short spin first: the holders' critical sections are short, and a
+ * futex wait and wake cost more than they do. */
+#define LOCK_SPIN	100
+
 static int robust_lock(pthread_mutex_t *m)
 {
-	int r = pthread_mutex_lock(m);
+	int r;
+
+	for (int i = 0; i < LOCK_SPIN; i++) {
+		r = pthread_mutex_trylock(m);
+		if (r != EBUSY)
+			goto got;
+		ushm__cpu_relax();
+	}
+	r = pthread_mutex_lock(m);
+got:
 
 	if (r == EOWNERDEAD)
 		return 1;

@@ -21,6 +21,18 @@ struct ushm_semns {
  * use.  0 or a negative errno. */
 int ushm__semns(struct ushm_semns **out);
 
+/* In a spin loop. */
+static inline void ushm__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /* Changes that the lock-free key lookup looks at (hdr.gen odd/even). */
 static inline void ushm__sem_wbegin(struct ushm_semhdr *h)
 {

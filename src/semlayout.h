@@ -139,6 +139,14 @@ enum {
 };
 #define SW_BUSY			1	/* status while no result yet */
 
+/* ushm_semwait.futex: the waker exchanges it with FW_DONE and issues
+ * FUTEX_WAKE only if it was FW_ASLEEP. */
+enum {
+	FW_QUEUED = 0,		/* no result yet, the sleeper awake */
+	FW_DONE = 1,		/* status written */
+	FW_ASLEEP = 2,		/* no result yet, the sleeper in FUTEX_WAIT */
+};
+
 /*
  * One sleeping semop (~sem_queue).  state moves by compare-and-swap; the
  * other fields are written by the owner before it queues the record and
@@ -155,7 +163,7 @@ struct ushm_semwait {
 	uint32_t alter;		/* some sop has sem_op != 0 */
 	uint32_t blocking;	/* index of the sop it blocks on */
 	int32_t status;		/* SW_BUSY, 0 or -errno */
-	uint32_t futex;		/* 0 asleep, 1 status written */
+	uint32_t futex;		/* FW_*: the word the sleeper waits on */
 	uint32_t undo;		/* its undo record + 1 (SEM_UNDO), 0 */
 	int32_t tid;		/* the sleeping thread */
 	uint64_t arrival;	/* its place in the queue */

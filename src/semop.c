@@ -44,6 +44,7 @@
 
 #define WAIT_SLICE_NS	100000000L	/* 100 ms */
 #define SOPS_FAST	64		/* SEMOPM_FAST */
+#define SLEEP_SPIN	100		/* looks at the word before sleeping */
 
 /* ---- the journal ---- */
 
@@ -136,7 +137,8 @@ static void queue_unlink(struct ushm_semhdr *h, struct ushm_semset *s,
 }
 
 /* Waiter W (queued on S) gets its result: out of the queue, status,
- * then the word its sleeper waits on. */
+ * then the word its sleeper waits on; a sleeper in FUTEX_WAIT is woken
+ * through Q (after the lock is released), or at once without Q. */
 static void waiter_done(struct ushm_semns *sn, struct ushm_semset *s,
 			uint32_t w, int status, struct ushm_wakeq *q)
 {
@@ -145,9 +147,13 @@ static void waiter_done(struct ushm_semns *sn, struct ushm_semset *s,
 	queue_unlink(sn->h, s, w);
 	r->status = status;
 	__atomic_store_n(&r->state, SW_DONE, __ATOMIC_RELEASE);
-	__atomic_store_n(&r->futex, 1, __ATOMIC_RELEASE);
+	if (__atomic_exchange_n(&r->futex, FW_DONE, __ATOMIC_ACQ_REL) !=
+	    FW_ASLEEP)
+		return;
 	if (q)
 		ushm__wakeq_add(sn, q, w);
+	else
+		syscall(SYS_futex, &r->futex, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static int16_t *undo_adj_of(struct ushm_semns *sn, struct ushm_semset *s,
@@ -166,8 +172,10 @@ static int16_t *undo_adj_of(struct ushm_semns *sn, struct ushm_semset *s,
 	return ushm__undo_adj(sn->h, u);
 }
 
-/* Apply a COMPLETE journal (again), or drop a partial one.  Set lock. */
-void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
+/* Apply a COMPLETE journal (again), or drop a partial one; a waiter it
+ * completes is woken through Q, or at once without Q.  Set lock. */
+static void journal_apply(struct ushm_semns *sn, uint32_t idx,
+			  struct ushm_wakeq *q)
 {
 	struct ushm_semhdr *h = sn->h;
 	struct ushm_semset *s = ushm__semset(h, idx);
@@ -200,9 +208,7 @@ void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
 
 		if (w->state == SW_QUEUED && w->set == idx &&
 		    w->seq == s->perm.seq)
-			waiter_done(sn, s, s->jwaiter - 1, s->jstatus, NULL);
-		/* Woken now: the wake queue of a dead owner is lost. */
-		syscall(SYS_futex, &w->futex, FUTEX_WAKE, 1, NULL, NULL, 0);
+			waiter_done(sn, s, s->jwaiter - 1, s->jstatus, q);
 	}
 	s->jcount = 0;
 	s->jundo = s->jwaiter = 0;
@@ -210,9 +216,15 @@ void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
 	__atomic_store_n(&s->jstate, JRN_NONE, __ATOMIC_RELEASE);
 }
 
+void ushm__sem_journal_recover_locked(struct ushm_semns *sn, uint32_t idx)
+{
+	journal_apply(sn, idx, NULL);
+}
+
 /* Commit what perform() left in the journal. */
 static void commit(struct ushm_semns *sn, uint32_t idx, uint32_t undo,
-		   uint32_t waiter, int status, uint32_t otime_num)
+		   uint32_t waiter, int status, uint32_t otime_num,
+		   struct ushm_wakeq *q)
 {
 	struct ushm_semset *s = ushm__semset(sn->h, idx);
 
@@ -223,7 +235,7 @@ static void commit(struct ushm_semns *sn, uint32_t idx, uint32_t undo,
 	s->jotime = ushm__now();
 	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
 	CRASH_POINT("sem.journal.complete");
-	ushm__sem_journal_recover_locked(sn, idx);
+	journal_apply(sn, idx, q);
 }
 
 /* ---- the queue ---- */
@@ -284,11 +296,8 @@ void ushm__sem_reap_stopped_locked(struct ushm_semns *sn, uint32_t idx)
 		struct ushm_semwait *q = ushm__semwait(h, w - 1);
 		uint32_t next = q->next;
 
-		if (thread_stopped(q->pid, q->tid)) {
+		if (thread_stopped(q->pid, q->tid))
 			waiter_done(sn, s, w - 1, -EINTR, NULL);
-			syscall(SYS_futex, &q->futex, FUTEX_WAKE, 1, NULL,
-				NULL, 0);
-		}
 		w = next;
 	}
 }
@@ -373,8 +382,7 @@ static int retry(struct ushm_semns *sn, uint32_t idx, uint32_t w,
 		return 1;
 	}
 	if (e == 0) {
-		commit(sn, idx, r->undo, w + 1, 0, r->sops[0].sem_num);
-		ushm__wakeq_add(sn, q, w);
+		commit(sn, idx, r->undo, w + 1, 0, r->sops[0].sem_num, q);
 		return 0;
 	}
 	waiter_done(sn, s, w, e, q);
@@ -487,17 +495,24 @@ static void on_sigcont(int sig)
 	(void)sig;
 }
 
+/* One sigaction each way: ours goes in, and comes out again at once if
+ * what it replaced was not the default (the program's own handler, or
+ * SIG_IGN, stays). */
 static void cont_get(void)
 {
 	struct sigaction old, sa;
 
 	pthread_mutex_lock(&cont_lock);
-	if (cont_users++ == 0 && sigaction(SIGCONT, NULL, &old) == 0 &&
-	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
+	if (cont_users++ == 0) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_sigcont;
 		sigemptyset(&sa.sa_mask);
-		cont_ours = sigaction(SIGCONT, &sa, NULL) == 0;
+		cont_ours = sigaction(SIGCONT, &sa, &old) == 0;
+		if (cont_ours && ((old.sa_flags & SA_SIGINFO) ||
+				  old.sa_handler != SIG_DFL)) {
+			sigaction(SIGCONT, &old, NULL);
+			cont_ours = false;
+		}
 	}
 	pthread_mutex_unlock(&cont_lock);
 }
@@ -525,20 +540,33 @@ static void cont_put(void)
 
 	pthread_mutex_lock(&cont_lock);
 	if (--cont_users == 0 && cont_ours) {
-		if (sigaction(SIGCONT, NULL, &cur) == 0 &&
-		    !(cur.sa_flags & SA_SIGINFO) &&
-		    cur.sa_handler == on_sigcont) {
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = SIG_DFL;
-			sigemptyset(&sa.sa_mask);
-			sigaction(SIGCONT, &sa, NULL);
-		}
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		/* The program set its own meanwhile: that one stays. */
+		if (sigaction(SIGCONT, &sa, &cur) == 0 &&
+		    ((cur.sa_flags & SA_SIGINFO) ||
+		     cur.sa_handler != on_sigcont))
+			sigaction(SIGCONT, &cur, NULL);
 		cont_ours = false;
 	}
 	pthread_mutex_unlock(&cont_lock);
 }
 
 static uint32_t claim_hint;
+
+/* This thread's id, asked once (again in a forked child). */
+static int32_t my_tid(void)
+{
+	static __thread int32_t tid;
+	static __thread pid_t for_pid;
+
+	if (for_pid != ushm__p.pid || !tid) {
+		tid = (int32_t)syscall(SYS_gettid);
+		for_pid = ushm__p.pid;
+	}
+	return tid;
+}
 
 /* A free waiter record for this thread, or one a dead task left. */
 static int waiter_claim(struct ushm_semns *sn, uint32_t *out)
@@ -597,11 +625,21 @@ static int sleep_on(struct ushm_semns *sn, uint32_t idx, uint32_t w,
 	struct ushm_semset *s = ushm__semset(h, idx);
 	int res;
 
+	/* A waker that comes soon finds us awake and issues no wake-up. */
+	for (int i = 0; i < SLEEP_SPIN; i++) {
+		if (__atomic_load_n(&r->futex, __ATOMIC_ACQUIRE) == FW_DONE)
+			goto done;
+		ushm__cpu_relax();
+	}
 	for (;;) {
 		struct timespec ts = { 0, WAIT_SLICE_NS };
+		uint32_t cur = FW_QUEUED;
 		long e;
 
-		if (__atomic_load_n(&r->futex, __ATOMIC_ACQUIRE))
+		if (!__atomic_compare_exchange_n(&r->futex, &cur, FW_ASLEEP,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE) &&
+		    cur == FW_DONE)
 			goto done;
 		if (deadline) {
 			int64_t left = deadline - mono_ns();
@@ -613,10 +651,11 @@ static int sleep_on(struct ushm_semns *sn, uint32_t idx, uint32_t w,
 			if (left < WAIT_SLICE_NS)
 				ts.tv_nsec = left;
 		}
-		e = syscall(SYS_futex, &r->futex, FUTEX_WAIT, 0, &ts, NULL, 0);
+		e = syscall(SYS_futex, &r->futex, FUTEX_WAIT, FW_ASLEEP, &ts,
+			    NULL, 0);
 		if (e != 0)
 			e = errno;
-		if (__atomic_load_n(&r->futex, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&r->futex, __ATOMIC_ACQUIRE) == FW_DONE)
 			goto done;
 		if (e == EINTR) {
 			res = -EINTR;
@@ -748,7 +787,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 	r = perform(h, s, sops, nsops, undo_adj_of(sn, s, undo),
 		    ushm__sem_pid(), &blk);
 	if (r == 0) {
-		commit(sn, idx, undo, 0, 0, sops[0].sem_num);
+		commit(sn, idx, undo, 0, 0, sops[0].sem_num, NULL);
 		if (alter)
 			ushm__sem_update_locked(sn, idx, sops, nsops, &q);
 		goto out_unlock;
@@ -775,7 +814,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 		rec->task = (uint32_t)ushm__p.task;
 		rec->task_gen = ushm__p.task_gen;
 		rec->pid = ushm__sem_pid();
-		rec->tid = (int32_t)syscall(SYS_gettid);
+		rec->tid = my_tid();
 		rec->set = idx;
 		rec->seq = s->perm.seq;
 		rec->nsops = nsops;
@@ -783,7 +822,7 @@ static int do_semtimedop(int semid, struct sembuf *usops, size_t unsops,
 		rec->alter = alter;
 		rec->blocking = blk;
 		rec->status = SW_BUSY;
-		rec->futex = 0;
+		rec->futex = FW_QUEUED;
 		rec->undo = undo;
 		rec->arrival = s->arrivals++;
 		rec->next = 0;
