@@ -444,6 +444,7 @@ void ushm__wakeq_run(struct ushm_semns *sn, struct ushm_wakeq *q)
 /* A short spin first: the holders' critical sections are short, and a
  * futex wait and wake cost more than they do. */
 #define LOCK_SPIN	100
+#define LOCK_WAIT_NS	200000000L
 
 static int robust_lock(pthread_mutex_t *m)
 {
@@ -455,7 +456,21 @@ static int robust_lock(pthread_mutex_t *m)
 			goto got;
 		ushm__cpu_relax();
 	}
-	r = pthread_mutex_lock(m);
+	/* 200 ms at a time: a robust process-shared mutex can lose a
+	 * wake-up when a waiter is killed as it is woken (as registry.c
+	 * says, docs/INVARIANTS.md finding 6); a bounded wait turns that
+	 * hang into a delay. */
+	do {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += LOCK_WAIT_NS;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_nsec -= 1000000000L;
+			t.tv_sec++;
+		}
+		r = pthread_mutex_timedlock(m, &t);
+	} while (r == ETIMEDOUT);
 got:
 
 	if (r == EOWNERDEAD)

@@ -319,10 +319,13 @@ void ushm__sem_queue_rebuild_locked(struct ushm_semns *sn, uint32_t idx)
 {
 	struct ushm_semhdr *h = sn->h;
 	struct ushm_semset *s = ushm__semset(h, idx);
+	uint64_t last = 0;
+	bool first = true;
 
 	s->q_head = s->q_tail = 0;
 	for (;;) {
-		/* Append the oldest queued record not yet linked. */
+		/* Append the oldest queued record after the last appended
+		 * (arrival numbers are unique within a set). */
 		uint32_t best = 0;
 		uint64_t ba = 0;
 
@@ -330,7 +333,8 @@ void ushm__sem_queue_rebuild_locked(struct ushm_semns *sn, uint32_t idx)
 			struct ushm_semwait *w = ushm__semwait(h, i);
 
 			if (w->state != SW_QUEUED || w->set != idx ||
-			    w->seq != s->perm.seq || w->next == ~0u)
+			    w->seq != s->perm.seq ||
+			    (!first && w->arrival <= last))
 				continue;
 			if (!best || w->arrival < ba) {
 				best = i + 1;
@@ -339,7 +343,9 @@ void ushm__sem_queue_rebuild_locked(struct ushm_semns *sn, uint32_t idx)
 		}
 		if (!best)
 			break;
-		ushm__semwait(h, best - 1)->next = ~0u;	/* linked */
+		first = false;
+		last = ba;
+		ushm__semwait(h, best - 1)->next = 0;
 		ushm__semwait(h, best - 1)->prev = s->q_tail;
 		if (s->q_tail)
 			ushm__semwait(h, s->q_tail - 1)->next = best;
@@ -347,8 +353,6 @@ void ushm__sem_queue_rebuild_locked(struct ushm_semns *sn, uint32_t idx)
 			s->q_head = best;
 		s->q_tail = best;
 	}
-	if (s->q_tail)
-		ushm__semwait(h, s->q_tail - 1)->next = 0;
 	for (uint32_t i = 0; i < USHM_SEM_WAITERS; i++) {
 		struct ushm_semwait *w = ushm__semwait(h, i);
 
