@@ -30,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -148,6 +149,30 @@ static void exec_failed(bool cleared)
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*unshare_fn)(int);
+
+/*
+ * unshare(CLONE_SYSVSEM) gives the caller an undo list of its own: the
+ * old one is applied at once if the caller was its last user (S-SEM
+ * 7.5).  ushm has one list per process, shared by its threads, so it is
+ * applied whoever calls, and the process starts a new one.  CLONE_NEWIPC,
+ * which implies CLONE_SYSVSEM in the kernel, does not: a kernel IPC
+ * namespace is not a ushm namespace.
+ */
+EXPORT int unshare(int flags)
+{
+	int r;
+
+	REAL(unshare, unshare_fn);
+	r = real(flags);
+	if (r == 0 && (flags & CLONE_SYSVSEM)) {
+		int e = errno;
+
+		ushm__undo_detach_all();
+		errno = e;
+	}
+	return r;
+}
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {

@@ -289,6 +289,13 @@ int ushm__semns(struct ushm_semns **out)
 	return r;
 }
 
+struct ushm_semns *ushm__semns_if_open(void)
+{
+	struct ushm_ns *ns = __atomic_load_n(&cur.ns, __ATOMIC_ACQUIRE);
+
+	return ns && ns == ushm__p.ns ? &cur : NULL;
+}
+
 /* The namespace NS is being closed (namespace.c). */
 void ushm__sem_ns_closed(struct ushm_ns *ns)
 {

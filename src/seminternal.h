@@ -55,6 +55,10 @@ static inline void ushm__set_wend(struct ushm_semset *s)
 	__atomic_add_fetch(&s->vgen, 1, __ATOMIC_RELEASE);
 }
 
+/* The current namespace's semaphore registry if this process has it
+ * open, else NULL (nothing is opened). */
+struct ushm_semns *ushm__semns_if_open(void);
+
 /* The table lock: 0 or -EUCLEAN.  A dead owner's work is repaired first
  * (semfile.c). */
 int ushm__sem_table_lock(struct ushm_semns *sn);
@@ -177,6 +181,9 @@ int ushm__undo_make_locked(struct ushm_semns *sn, uint32_t idx,
  * whether any was applied (the caller then runs the queue). */
 bool ushm__undo_reap_set_locked(struct ushm_semns *sn, uint32_t idx,
 				struct ushm_wakeq *q);
+/* unshare(CLONE_SYSVSEM): apply this process's records now, as its exit
+ * would, and start with none (S-SEM 7.5). */
+void ushm__undo_detach_all(void);
 /* Clear semaphore NUM's adjustments (all: NUM < 0) in every record. */
 void ushm__undo_clear_locked(struct ushm_semns *sn, uint32_t idx, int num);
 /* Free every record of set IDX (IPC_RMID; table and set lock held). */

@@ -121,60 +121,107 @@ int ushm__undo_make_locked(struct ushm_semns *sn, uint32_t idx,
 	return 0;
 }
 
+/* exit_sem for record U of set IDX (its lock held): each adjustment
+ * added, clamped to 0..SEMVMX, sempid the record's pid where it is not
+ * 0, otime now (S-SEM 7.6-7.7), through the journal; then APPLIED. */
+static void apply_record(struct ushm_semns *sn, uint32_t idx, uint32_t u)
+{
+	struct ushm_semhdr *h = sn->h;
+	struct ushm_semset *s = ushm__semset(h, idx);
+	struct ushm_sem *sem = ushm__sems(h, s);
+	struct ushm_semundo *r = ushm__semundo(h, u - 1);
+	struct ushm_semjrn *j = ushm__jrn(h, s);
+	int16_t *adj = ushm__undo_adj(h, r);
+	uint32_t n = 0;
+
+	s->jstate = JRN_WRITING;
+	for (uint32_t i = 0; i < s->nsems; i++) {
+		int v;
+
+		if (!adj[i])
+			continue;
+		v = sem[i].semval + adj[i];
+		if (v < 0)
+			v = 0;
+		if (v > USHM_SEMVMX)
+			v = USHM_SEMVMX;
+		j[n++] = (struct ushm_semjrn){ i, v, r->pid, 0, JRN_ADJ };
+	}
+	s->jcount = n;
+	s->jundo = u;
+	s->jwaiter = 0;
+	s->jotime_num = 0;
+	s->jotime = ushm__now();
+	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
+	CRASH_POINT("sem.undo.journal");
+	ushm__sem_journal_recover_locked(sn, idx);
+	ushm__set_wbegin(s);
+	r->state = SU_APPLIED;
+	ushm__set_wend(s);
+}
+
+static bool record_usable(const struct ushm_semundo *r,
+			  const struct ushm_semset *s)
+{
+	return r->state == SU_LIVE &&
+	       (uint64_t)r->adj_off + ushm__adj_units(s->nsems) <=
+	       USHM_POOL_UNITS;
+}
+
 bool ushm__undo_reap_set_locked(struct ushm_semns *sn, uint32_t idx,
 				struct ushm_wakeq *q)
 {
 	struct ushm_semhdr *h = sn->h;
 	struct ushm_semset *s = ushm__semset(h, idx);
-	struct ushm_sem *sem = ushm__sems(h, s);
 	uint32_t u = s->undo_head, steps = 0;
 	bool any = false;
 
 	(void)q;
 	while (u && u <= USHM_SEM_UNDOS && steps++ < USHM_SEM_UNDOS) {
 		struct ushm_semundo *r = ushm__semundo(h, u - 1);
-		struct ushm_semjrn *j = ushm__jrn(h, s);
-		int16_t *adj;
-		uint32_t n = 0;
 
-		if (r->state != SU_LIVE ||
-		    ushm__sem_task_alive(sn, r->task, r->task_gen) ||
-		    ushm__undo_byte_held(sn, u - 1) ||
-		    (uint64_t)r->adj_off + ushm__adj_units(s->nsems) >
-		    USHM_POOL_UNITS) {
-			u = r->next;
-			continue;
+		if (record_usable(r, s) &&
+		    !ushm__sem_task_alive(sn, r->task, r->task_gen) &&
+		    !ushm__undo_byte_held(sn, u - 1)) {
+			apply_record(sn, idx, u);
+			any = true;
 		}
-		adj = ushm__undo_adj(h, r);
-		s->jstate = JRN_WRITING;
-		for (uint32_t i = 0; i < s->nsems; i++) {
-			int v;
-
-			if (!adj[i])
-				continue;
-			v = sem[i].semval + adj[i];
-			if (v < 0)
-				v = 0;
-			if (v > USHM_SEMVMX)
-				v = USHM_SEMVMX;
-			j[n++] = (struct ushm_semjrn){ i, v, r->pid, 0,
-						       JRN_ADJ };
-		}
-		s->jcount = n;
-		s->jundo = u;
-		s->jwaiter = 0;
-		s->jotime_num = 0;
-		s->jotime = ushm__now();
-		__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
-		CRASH_POINT("sem.undo.journal");
-		ushm__sem_journal_recover_locked(sn, idx);
-		ushm__set_wbegin(s);
-		r->state = SU_APPLIED;
-		ushm__set_wend(s);
-		any = true;
 		u = r->next;
 	}
 	return any;
+}
+
+void ushm__undo_detach_all(void)
+{
+	struct ushm_semns *sn = ushm__semns_if_open();
+	struct ushm_semhdr *h;
+
+	if (!sn || ushm__p.task < 0)
+		return;
+	h = sn->h;
+	for (uint32_t u = 0; u < USHM_SEM_UNDOS; u++) {
+		struct ushm_semundo *r = ushm__semundo(h, u);
+		struct ushm_wakeq q = { 0 };
+		uint32_t idx = r->set;
+		struct ushm_semset *s;
+
+		if (r->state != SU_LIVE || (int32_t)r->task != ushm__p.task ||
+		    r->task_gen != ushm__p.task_gen || idx >= USHM_SEM_SETS)
+			continue;
+		if (ushm__sem_set_lock(sn, idx) != 0)
+			continue;
+		s = ushm__semset(h, idx);
+		/* Still ours, on the set it was made for? */
+		if (s->perm.state == IPC_OBJ_LIVE && ushm__sem_set_sane(s) &&
+		    r->seq == s->perm.seq && record_usable(r, s) &&
+		    (int32_t)r->task == ushm__p.task &&
+		    r->task_gen == ushm__p.task_gen) {
+			apply_record(sn, idx, u + 1);
+			ushm__sem_update_locked(sn, idx, NULL, 0, &q);
+		}
+		ushm__sem_set_unlock(sn, idx);
+		ushm__wakeq_run(sn, &q);
+	}
 }
 
 void ushm__undo_clear_locked(struct ushm_semns *sn, uint32_t idx, int num)
