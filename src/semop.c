@@ -682,10 +682,9 @@ done:
 leave:
 	/* Leave the queue, unless the waker's result is there already:
 	 * then it wins (S-SEM 6.4). */
-	if (ushm__sem_set_lock(sn, idx) != 0) {
-		__atomic_store_n(&r->state, SW_FREE, __ATOMIC_RELEASE);
-		return -EUCLEAN;
-	}
+	if (ushm__sem_set_lock(sn, idx) != 0)
+		return -EUCLEAN;	/* the record stays queued: it is
+					 * dropped when this task ends */
 	if (r->state == SW_DONE)
 		res = r->status;
 	else if (r->state == SW_QUEUED)
