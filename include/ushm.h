@@ -22,6 +22,8 @@
 #include <sys/types.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/sem.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +40,21 @@ USHM_EXTERN int ushm_shmget(key_t key, size_t size, int shmflg);
 USHM_EXTERN void *ushm_shmat(int shmid, const void *shmaddr, int shmflg);
 USHM_EXTERN int ushm_shmdt(const void *shmaddr);
 USHM_EXTERN int ushm_shmctl(int shmid, int cmd, struct shmid_ds *buf);
+
+/*
+ * System V semaphores, as in <sys/sem.h>: the signatures and errno values
+ * of semget(2), semop(2), semtimedop(2) and semctl(2), on the same
+ * namespace.  semctl's fourth argument is a union semun, which the
+ * caller declares (as with the C library's semctl); it is read only for
+ * the commands that take it.  Not yet: exec keeps no undo list (the
+ * adjustments are applied when the process execs; README, "Limits and
+ * known differences").
+ */
+USHM_EXTERN int ushm_semget(key_t key, int nsems, int semflg);
+USHM_EXTERN int ushm_semop(int semid, struct sembuf *sops, size_t nsops);
+USHM_EXTERN int ushm_semtimedop(int semid, struct sembuf *sops, size_t nsops,
+				const struct timespec *timeout);
+USHM_EXTERN int ushm_semctl(int semid, int semnum, int cmd, ...);
 
 /*
  * Choose this process's namespace directory.  NULL returns to the default
@@ -66,7 +83,11 @@ USHM_EXTERN const char *ushm_strerror(void);
 
 /*
  * The namespace's limits, by their sysctl names: "shmmax", "shmall",
- * "shmmni", "shm_rmid_forced", "shm_next_id", as the decimal text that
+ * "shmmni", "shm_rmid_forced", "shm_next_id", "sem" (four numbers:
+ * SEMMSL SEMMNS SEMOPM SEMMNI, tab-separated when read; written as the
+ * kernel takes them: fewer change only the leading ones, SEMMNI outside
+ * 0..32768 gives ERANGE and keeps the other three) and "sem_next_id", as
+ * the decimal text that
  * /proc/sys/kernel/<name> holds (without the newline).  Setting follows
  * the kernel's rules for writing that file: a value out of range or not a
  * number gives EINVAL; only root or the namespace's owner may write

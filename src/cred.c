@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "ipc.h"
 #include "ushm.h"
 
 /* Two buffers, so that a refresh never rewrites the one a concurrent
@@ -95,27 +96,26 @@ bool ushm__capable(int cap)
 	return (data[cap / 32].effective >> (cap % 32)) & 1;
 }
 
+/* The segment's kern_ipc_perm, for the generic functions (ipc.c). */
+static struct ushm_perm slot_perm(const struct ushm_slot *s)
+{
+	return (struct ushm_perm){ .uid = s->uid, .gid = s->gid,
+				   .cuid = s->cuid, .cgid = s->cgid,
+				   .mode = s->mode };
+}
+
 int ushm__ipcperms(const struct ushm_slot *s, int flag)
 {
-	const struct ushm_cred *c = ushm__cred();
-	int requested = ((flag >> 6) | (flag >> 3) | flag) & 7;
-	int granted = (int)s->mode;
+	struct ushm_perm p = slot_perm(s);
 
-	if (c->euid == s->cuid || c->euid == s->uid)
-		granted >>= 6;
-	else if (ushm__in_group(c, s->cgid) || ushm__in_group(c, s->gid))
-		granted >>= 3;
-	/* No fall-through to a more generous class (SEMANTICS 7.1). */
-	if ((requested & ~granted & 7) && !ushm__capable(CAP_IPC_OWNER))
-		return -EACCES;
-	return 0;
+	return ushm__ipc_perms(&p, flag);
 }
 
 bool ushm__owner_or_creator(const struct ushm_slot *s)
 {
-	const struct ushm_cred *c = ushm__cred();
+	struct ushm_perm p = slot_perm(s);
 
-	return c->euid == s->uid || c->euid == s->cuid;
+	return ushm__ipc_owner_or_creator(&p);
 }
 
 /*

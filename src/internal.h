@@ -84,6 +84,7 @@ struct ushm_ns *ushm__ns_locked(int *err);
 int ushm__ns_open(const char *path, int create_mode, struct ushm_ns **out);
 void ushm__ns_close(struct ushm_ns *ns);
 int ushm__registry_open(struct ushm_ns *ns);
+void ushm__sem_ns_closed(struct ushm_ns *ns);	/* semfile.c */
 
 /* ---- the registry lock (registry.c) ---- */
 int ushm__lock(struct ushm_ns *ns);	/* 0 or -EUCLEAN */

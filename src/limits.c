@@ -1,7 +1,8 @@
 /*
  * limits.c - the namespace's sysctls (ipc/ipc_sysctl.c): shmmax, shmall,
- * shmmni, shm_rmid_forced and shm_next_id, read and written as the text
- * of /proc/sys/kernel/<name>.
+ * shmmni, shm_rmid_forced and shm_next_id, and sem and sem_next_id (kept
+ * in the semaphore registry, under its table lock), read and written as
+ * the text of /proc/sys/kernel/<name>.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,15 +13,18 @@
 #include <string.h>
 
 #include "internal.h"
+#include "seminternal.h"
 #include "ushm.h"
 
 #ifndef CAP_CHECKPOINT_RESTORE
 #define CAP_CHECKPOINT_RESTORE 40
 #endif
 
-enum lim { L_SHMMAX, L_SHMALL, L_SHMMNI, L_RMID_FORCED, L_NEXT_ID, L_N };
+enum lim { L_SHMMAX, L_SHMALL, L_SHMMNI, L_RMID_FORCED, L_NEXT_ID,
+	   L_SEM, L_SEM_NEXT_ID, L_N };
 static const char *const lim_names[L_N] = {
 	"shmmax", "shmall", "shmmni", "shm_rmid_forced", "shm_next_id",
+	"sem", "sem_next_id",
 };
 
 static int lim_find(const char *name)
@@ -49,6 +53,110 @@ static struct ushm_ns *limit_ns(const char *name, int *l)
 	return ns;
 }
 
+static int parse(const char *text, bool *neg, unsigned long long *v);
+
+/* ---- the semaphore limits, in the semaphore registry ---- */
+
+static int sem_get(int l, char *buf, size_t len)
+{
+	struct ushm_semns *sn;
+	struct ushm_semhdr *h;
+	int r;
+
+	if ((r = ushm__semns(&sn)) != 0)
+		return errno = -r, -1;
+	h = sn->h;
+	if ((r = ushm__sem_table_lock(sn)) != 0)
+		return errno = -r, -1;
+	if (l == L_SEM)
+		r = snprintf(buf, len, "%d\t%d\t%d\t%d", h->semmsl, h->semmns,
+			     h->semopm, h->semmni);
+	else
+		r = snprintf(buf, len, "%d", h->ids.a.next_id);
+	ushm__sem_table_unlock(sn);
+	if (r < 0 || (size_t)r >= len)
+		return errno = ERANGE, -1;
+	return 0;
+}
+
+/* One integer of proc_dointvec: blanks, an optional sign, a number in C
+ * notation, then a blank or the end.  0 (and *P past it), 1 at the end,
+ * or -EINVAL. */
+static int next_int(const char **p, int *out)
+{
+	const char *q = *p;
+	unsigned long long v;
+	char *end;
+	bool neg;
+
+	while (isspace((unsigned char)*q))
+		q++;
+	if (!*q)
+		return 1;
+	neg = *q == '-';
+	if (*q == '-' || *q == '+')
+		q++;
+	if (!isdigit((unsigned char)*q))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(q, &end, 0);
+	if (errno || (*end && !isspace((unsigned char)*end)) ||
+	    v > (neg ? (unsigned long long)INT_MAX + 1 : INT_MAX))
+		return -EINVAL;
+	*out = neg ? (int)(0 - v) : (int)v;
+	*p = end;
+	return 0;
+}
+
+/* proc_ipc_sem_dointvec: up to four numbers, each stored as it is read;
+ * SEMMNI is put back when anything failed or it is outside 0..IPCMNI
+ * (ERANGE), the others stay (S-SEM 11.2-11.3). */
+static int sem_set_locked(struct ushm_semhdr *h, const char *text)
+{
+	int32_t *v[4] = { &h->semmsl, &h->semmns, &h->semopm, &h->semmni };
+	int32_t semmni = h->semmni;
+	const char *p = text;
+	int i, r = 0, x;
+
+	for (i = 0; i < 4; i++) {
+		r = next_int(&p, &x);
+		if (r)
+			break;
+		*v[i] = x;
+	}
+	if (r == 1)
+		r = i ? 0 : -EINVAL;
+	if (!r && (h->semmni < 0 || h->semmni > USHM_SEMMNI_MAX))
+		r = -ERANGE;
+	if (r)
+		h->semmni = semmni;
+	return r;
+}
+
+static int sem_set(int l, const char *text)
+{
+	unsigned long long v;
+	struct ushm_semns *sn;
+	bool neg;
+	int r;
+
+	if (l == L_SEM_NEXT_ID &&
+	    (!text || parse(text, &neg, &v) || neg || v > INT_MAX))
+		return errno = EINVAL, -1;
+	if (!text)
+		return errno = EINVAL, -1;
+	if ((r = ushm__semns(&sn)) != 0)
+		return errno = -r, -1;
+	if ((r = ushm__sem_table_lock(sn)) != 0)
+		return errno = -r, -1;
+	if (l == L_SEM)
+		r = sem_set_locked(sn->h, text);
+	else
+		sn->h->ids.a.next_id = (int32_t)v;
+	ushm__sem_table_unlock(sn);
+	return r ? (errno = -r, -1) : 0;
+}
+
 int ushm_limit_get(const char *name, char *buf, size_t len)
 {
 	struct ushm_ns *ns;
@@ -57,6 +165,8 @@ int ushm_limit_get(const char *name, char *buf, size_t len)
 
 	if (!(ns = limit_ns(name, &l)))
 		return -1;
+	if (l == L_SEM || l == L_SEM_NEXT_ID)
+		return sem_get(l, buf, len);
 	h = ns->hdr;
 	switch (l) {
 	case L_SHMMAX:
@@ -119,7 +229,8 @@ static int may_set(const struct ushm_ns *ns, int l)
 
 	if (c->euid != 0 && c->euid != ns->owner)
 		return -EACCES;
-	if (l == L_NEXT_ID && !ushm__capable(CAP_SYS_ADMIN) &&
+	if ((l == L_NEXT_ID || l == L_SEM_NEXT_ID) &&
+	    !ushm__capable(CAP_SYS_ADMIN) &&
 	    !ushm__capable(CAP_CHECKPOINT_RESTORE))
 		return -EACCES;
 	return 0;
@@ -149,6 +260,8 @@ int ushm_limit_set(const char *name, const char *text)
 		return -1;
 	if ((r = may_set(ns, l)) != 0)
 		return errno = -r, -1;
+	if (l == L_SEM || l == L_SEM_NEXT_ID)
+		return sem_set(l, text);
 	if (!text || parse(text, &neg, &v))
 		return errno = EINVAL, -1;
 	switch (l) {

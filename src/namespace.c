@@ -253,6 +253,7 @@ void ushm__ns_close(struct ushm_ns *ns)
 {
 	if (!ns)
 		return;
+	ushm__sem_ns_closed(ns);
 	if (ns->hdr)
 		ushm__os_munmap(ns->hdr, ns->maplen);
 	if (ns->lockfd >= 0)

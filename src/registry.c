@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "ipc.h"
 
 #define REGISTRY_NAME	"registry"
 #define LOCKFILE_NAME	"lock"
@@ -637,88 +638,29 @@ void ushm__unlock(struct ushm_ns *ns)
 	pthread_mutex_unlock(&ns->hdr->lock);
 }
 
-/* ---- the key index ---- */
-
-static inline uint32_t key_hash(int32_t key)
-{
-	return ((uint32_t)key * 2654435761u) >> 16;	/* 16 bits */
-}
-
-static inline uint64_t keyent_load(const struct ushm_keyent *e)
-{
-	return __atomic_load_n((const uint64_t *)e, __ATOMIC_RELAXED);
-}
-
-static inline void keyent_store(struct ushm_keyent *e, int32_t key,
-				uint32_t ref)
-{
-	uint64_t v = (uint64_t)ref << 32 | (uint32_t)key;
-
-	__atomic_store_n((uint64_t *)e, v, __ATOMIC_RELAXED);
-}
+/* ---- the key index (ipc.c's, over the registry's table) ---- */
 
 /* Lock-free: the caller validates what it finds under hdr->gen. */
 int32_t ushm__key_find(struct ushm_hdr *h, int32_t key)
 {
-	const struct ushm_keyent *t = ushm__keyidx(h);
-	uint32_t i = key_hash(key);
-
-	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
-		uint64_t e = keyent_load(&t[i]);
-		uint32_t ref = (uint32_t)(e >> 32);
-
-		if (ref == KEYENT_EMPTY)
-			return -1;
-		if (ref != KEYENT_TOMB && (int32_t)(uint32_t)e == key &&
-		    ref <= USHM_SLOTS)
-			return (int32_t)ref - 1;
-		i = (i + 1) & (USHM_KEYIDX - 1);
-	}
-	return -1;
+	return ushm__ipc_key_find(ushm__keyidx(h), key);
 }
 
 void ushm__key_insert_locked(struct ushm_ns *ns, int32_t key, uint32_t idx)
 {
 	struct ushm_hdr *h = ns->hdr;
-	struct ushm_keyent *t = ushm__keyidx(h);
-	uint32_t i = key_hash(key);
 
 	USHM_ASSERT_LOCKED(ns);
-	/* At most 32768 keys in 65536 entries: a free entry exists. */
-	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
-		uint32_t ref = (uint32_t)(keyent_load(&t[i]) >> 32);
-
-		if (ref == KEYENT_EMPTY || ref == KEYENT_TOMB) {
-			if (ref == KEYENT_TOMB)
-				h->keyidx_tombs--;
-			keyent_store(&t[i], key, idx + 1);
-			return;
-		}
-		i = (i + 1) & (USHM_KEYIDX - 1);
-	}
+	ushm__ipc_key_insert(ushm__keyidx(h), &h->keyidx_tombs, key, idx);
 }
 
 void ushm__key_remove_locked(struct ushm_ns *ns, int32_t key, uint32_t idx)
 {
 	struct ushm_hdr *h = ns->hdr;
-	struct ushm_keyent *t = ushm__keyidx(h);
-	uint32_t i = key_hash(key);
 
 	USHM_ASSERT_LOCKED(ns);
-	for (uint32_t n = 0; n < USHM_KEYIDX; n++) {
-		uint64_t e = keyent_load(&t[i]);
-		uint32_t ref = (uint32_t)(e >> 32);
-
-		if (ref == KEYENT_EMPTY)
-			return;
-		if (ref == idx + 1 && (int32_t)(uint32_t)e == key) {
-			keyent_store(&t[i], 0, KEYENT_TOMB);
-			h->keyidx_tombs++;
-			CRASH_POINT("key.removed");
-			break;
-		}
-		i = (i + 1) & (USHM_KEYIDX - 1);
-	}
+	if (ushm__ipc_key_remove(ushm__keyidx(h), &h->keyidx_tombs, key, idx))
+		CRASH_POINT("key.removed");
 	/* Tombstones lengthen every probe: sweep them when they pile up. */
 	if (h->keyidx_tombs > USHM_KEYIDX / 4)
 		ushm__key_rebuild_locked(ns);
@@ -730,9 +672,7 @@ void ushm__key_rebuild_locked(struct ushm_ns *ns)
 	struct ushm_keyent *t = ushm__keyidx(h);
 
 	USHM_ASSERT_LOCKED(ns);
-	for (uint32_t i = 0; i < USHM_KEYIDX; i++)
-		keyent_store(&t[i], 0, KEYENT_EMPTY);
-	h->keyidx_tombs = 0;
+	ushm__ipc_key_clear(t, &h->keyidx_tombs);
 	for (uint32_t i = 0; i < USHM_SLOTS; i++) {
 		struct ushm_slot *s = ushm__slot(h, i);
 
