@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -156,12 +157,17 @@ void shim__patch_base(void)
 	static const char *const names[] = {
 		"shmget", "shmat", "shmdt", "shmctl", "syscall", "write",
 		"execve", "remap_file_pages",
+		"semget", "semop", "semtimedop", "semctl",
 	};
 	void *handlers[] = {
 		(void *)shim__shmget, (void *)shim__shmat,
 		(void *)shim__shmdt, (void *)shim__shmctl,
 		(void *)base_syscall, (void *)shim__write,
 		(void *)shim__execve, (void *)base_remap,
+		/* libc's semctl is variadic: its fourth argument arrives in
+		 * the register shim__semctl's fourth is read from. */
+		(void *)shim__semget, (void *)shim__semop,
+		(void *)shim__semtimedop, (void *)shim__semctl,
 	};
 	void *libc, *base;
 	long mem;
@@ -238,16 +244,47 @@ static int *(*ns_errno[NS_MAX])(void);
 			return -1;                                         \
 		}                                                          \
 		return 0;                                                  \
+	}                                                                  \
+	static int semget_##i(key_t k, int n, int f)                       \
+	{                                                                  \
+		int r = shim__semget(k, n, f);                             \
+		if (r == -1)                                               \
+			*ns_errno[i]() = errno;                            \
+		return r;                                                  \
+	}                                                                  \
+	static int semop_##i(int id, struct sembuf *s, size_t n)           \
+	{                                                                  \
+		int r = shim__semop(id, s, n);                             \
+		if (r == -1)                                               \
+			*ns_errno[i]() = errno;                            \
+		return r;                                                  \
+	}                                                                  \
+	static int semtimedop_##i(int id, struct sembuf *s, size_t n,      \
+				  const struct timespec *t)                \
+	{                                                                  \
+		int r = shim__semtimedop(id, s, n, t);                     \
+		if (r == -1)                                               \
+			*ns_errno[i]() = errno;                            \
+		return r;                                                  \
+	}                                                                  \
+	static int semctl_##i(int id, int n, int c, unsigned long a)       \
+	{                                                                  \
+		int r = shim__semctl(id, n, c, a);                         \
+		if (r == -1)                                               \
+			*ns_errno[i]() = errno;                            \
+		return r;                                                  \
 	}
 #define NS_ENTRY(i) { (void *)shmget_##i, (void *)shmat_##i,               \
 		      (void *)shmdt_##i, (void *)shmctl_##i,               \
-		      (void *)syscall_##i, (void *)remap_##i }
+		      (void *)syscall_##i, (void *)remap_##i,              \
+		      (void *)semget_##i, (void *)semop_##i,               \
+		      (void *)semtimedop_##i, (void *)semctl_##i }
 
 NS_THUNKS(1) NS_THUNKS(2) NS_THUNKS(3) NS_THUNKS(4) NS_THUNKS(5)
 NS_THUNKS(6) NS_THUNKS(7) NS_THUNKS(8) NS_THUNKS(9) NS_THUNKS(10)
 NS_THUNKS(11) NS_THUNKS(12) NS_THUNKS(13) NS_THUNKS(14) NS_THUNKS(15)
 
-static void *const ns_handlers[NS_MAX][6] = {
+static void *const ns_handlers[NS_MAX][10] = {
 	{ NULL },
 	NS_ENTRY(1), NS_ENTRY(2), NS_ENTRY(3), NS_ENTRY(4), NS_ENTRY(5),
 	NS_ENTRY(6), NS_ENTRY(7), NS_ENTRY(8), NS_ENTRY(9), NS_ENTRY(10),
@@ -258,7 +295,7 @@ static void patch_namespace(void *handle)
 {
 	static const char *const names[] = {
 		"shmget", "shmat", "shmdt", "shmctl", "syscall",
-		"remap_file_pages",
+		"remap_file_pages", "semget", "semop", "semtimedop", "semctl",
 	};
 	Lmid_t lm;
 	void *el, *base;

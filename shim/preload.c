@@ -19,8 +19,10 @@
  * the library's piece-aware wrappers, and the rest to the kernel.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,6 +102,92 @@ SHIM_EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf)
 	return shim__shmctl(shmid, cmd, buf);
 }
 
+/* ---- semaphores ---- */
+
+/* semctl(2)'s fourth argument, as the caller declares it (glibc declares
+ * none): a value the size of a pointer, passed through unchanged. */
+union shim_semun {
+	int val;
+	void *ptr;
+};
+
+int shim__semget(key_t key, int nsems, int semflg)
+{
+	int r = ushm_semget(key, nsems, semflg);
+
+	if (r < 0)
+		explain();
+	return r;
+}
+
+int shim__semtimedop(int semid, struct sembuf *sops, size_t nsops,
+		     const struct timespec *timeout)
+{
+	int r = ushm_semtimedop(semid, sops, nsops, timeout);
+
+	if (r < 0)
+		explain();
+	return r;
+}
+
+int shim__semop(int semid, struct sembuf *sops, size_t nsops)
+{
+	return shim__semtimedop(semid, sops, nsops, NULL);
+}
+
+/* ARG: the fourth argument's bits (a union semun passed by value). */
+int shim__semctl(int semid, int semnum, int cmd, unsigned long arg)
+{
+	union shim_semun u;
+	int r;
+
+	/* The low 32 bits for SETVAL, as the kernel takes them (S-SEM 8.3);
+	 * a pointer otherwise. */
+	if (cmd == SETVAL)
+		u.val = (int)arg;
+	else
+		u.ptr = (void *)arg;
+	r = ushm_semctl(semid, semnum, cmd, u);
+	if (r < 0)
+		explain();
+	return r;
+}
+
+SHIM_EXPORT int semget(key_t key, int nsems, int semflg)
+{
+	return shim__semget(key, nsems, semflg);
+}
+
+SHIM_EXPORT int semop(int semid, struct sembuf *sops, size_t nsops)
+{
+	return shim__semop(semid, sops, nsops);
+}
+
+SHIM_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
+			   const struct timespec *timeout)
+{
+	return shim__semtimedop(semid, sops, nsops, timeout);
+}
+
+/* Variadic like libc's, which reads the fourth argument only for the
+ * commands that take one (S-SEM 8.3); reading it for the others would
+ * read a register the caller never set, harmless but pointless. */
+SHIM_EXPORT int semctl(int semid, int semnum, int cmd, ...)
+{
+	unsigned long arg = 0;
+	va_list ap;
+
+	switch (cmd) {
+	case SETVAL: case GETALL: case SETALL: case IPC_STAT: case IPC_SET:
+	case SEM_STAT: case SEM_STAT_ANY: case IPC_INFO: case SEM_INFO:
+		va_start(ap, cmd);
+		arg = va_arg(ap, unsigned long);
+		va_end(ap);
+		break;
+	}
+	return shim__semctl(semid, semnum, cmd, arg);
+}
+
 /*
  * syscall(3) is the library's (src/vma.c: it routes the mapping numbers
  * to the piece-aware wrappers); it hands every other number here first.
@@ -127,6 +215,22 @@ bool ushm__sysv_route(long n, const long args[6], long *ret)
 		break;
 	case SYS_shmctl:
 		r = shim__shmctl((int)args[0], (int)args[1], (void *)args[2]);
+		break;
+	case SYS_semget:
+		r = shim__semget((key_t)args[0], (int)args[1], (int)args[2]);
+		break;
+	case SYS_semop:
+		r = shim__semop((int)args[0], (struct sembuf *)args[1],
+				(size_t)args[2]);
+		break;
+	case SYS_semtimedop:
+		r = shim__semtimedop((int)args[0], (struct sembuf *)args[1],
+				     (size_t)args[2],
+				     (const struct timespec *)args[3]);
+		break;
+	case SYS_semctl:
+		r = shim__semctl((int)args[0], (int)args[1], (int)args[2],
+				 (unsigned long)args[3]);
 		break;
 	default:
 		return false;

@@ -42,6 +42,14 @@ int shim__shmget(key_t key, size_t size, int shmflg);
 void *shim__shmat(int shmid, const void *addr, int shmflg);
 int shim__shmdt(const void *addr);
 int shim__shmctl(int shmid, int cmd, void *buf);
+struct sembuf;
+struct timespec;
+int shim__semget(key_t key, int nsems, int semflg);
+int shim__semop(int semid, struct sembuf *sops, size_t nsops);
+int shim__semtimedop(int semid, struct sembuf *sops, size_t nsops,
+		     const struct timespec *timeout);
+/* ARG: semctl's fourth argument's bits (a union semun by value). */
+int shim__semctl(int semid, int semnum, int cmd, unsigned long arg);
 /* syscall() is the library's (src/route.h): it routes the four SysV
  * shm numbers here, through ushm__sysv_route. */
 
@@ -59,6 +67,9 @@ enum shim_vfile {
 	VF_SHMMNI,
 	VF_SHM_NEXT_ID,
 	VF_SHM_RMID_FORCED,
+	VF_SYSVIPC_SEM,		/* /proc/sysvipc/sem */
+	VF_SEM,			/* /proc/sys/kernel/sem */
+	VF_SEM_NEXT_ID,
 	VF_N
 };
 /* The limit name of a sysctl file (ushm_limit_get/set), NULL if none. */

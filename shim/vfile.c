@@ -1,6 +1,7 @@
 /*
- * vfile.c - /proc/sysvipc/shm and /proc/sys/kernel/shm* as the namespace
- * shows them, so that ipcs, lsipc, sysctl and scripts see ushm.
+ * vfile.c - /proc/sysvipc/shm, /proc/sysvipc/sem, /proc/sys/kernel/shm*,
+ * /proc/sys/kernel/sem and sem_next_id as the namespace shows them, so
+ * that ipcs, lsipc, sysctl and scripts see ushm.
  *
  * util-linux reads these files with open/openat (also their _FORTIFY
  * variants __open_2 and __openat_2) and fopen, after access(F_OK)
@@ -13,7 +14,7 @@
  * which applies what is written at write() time, as the kernel does.
  *
  * Any other path costs one strrchr and a compare of the last component:
- * only names starting with "shm" are looked at more closely.  stat() is
+ * only names starting with "shm" or "sem" are looked at more closely.  stat() is
  * not wrapped: the kernel's files exist and look the same (size 0).
  */
 #include <dirent.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,7 +47,17 @@ static const struct {
 	[VF_SHM_NEXT_ID] = { "/proc/sys/kernel/shm_next_id", "shm_next_id" },
 	[VF_SHM_RMID_FORCED] = { "/proc/sys/kernel/shm_rmid_forced",
 				 "shm_rmid_forced" },
+	[VF_SYSVIPC_SEM] = { "/proc/sysvipc/sem", NULL },
+	[VF_SEM] = { "/proc/sys/kernel/sem", "sem" },
+	[VF_SEM_NEXT_ID] = { "/proc/sys/kernel/sem_next_id", "sem_next_id" },
 };
+
+/* The files that are tables (0444, no write method), and their memfd
+ * names (vwrite.c recognises the sysctls' by their limit names). */
+static bool is_table(enum shim_vfile v)
+{
+	return v == VF_SYSVIPC_SHM || v == VF_SYSVIPC_SEM;
+}
 
 const char *shim__vfile_limit(enum shim_vfile v)
 {
@@ -94,7 +106,8 @@ enum shim_vfile shim__vfile_classify(int dirfd, const char *path)
 		return VF_NONE;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	if (base[0] != 's' || base[1] != 'h' || base[2] != 'm')
+	if (base[0] != 's' || !((base[1] == 'h' && base[2] == 'm') ||
+				(base[1] == 'e' && base[2] == 'm')))
 		return VF_NONE;		/* the fast path */
 	if (path[0] != '/') {
 		if (dirfd == AT_FDCWD) {
@@ -216,6 +229,36 @@ static int gen_sysvipc_shm(FILE *f)
 	return 0;
 }
 
+/* /proc/sysvipc/sem: sysvipc_sem_proc_show (S-SEM 10.1-10.2), rows in
+ * index order through SEM_STAT_ANY, which needs no permission. */
+static int gen_sysvipc_sem(FILE *f)
+{
+	struct seminfo info;
+	struct semid_ds ds;
+	int maxidx;
+
+	fputs("       key      semid perms      nsems   uid   gid  cuid  cgid "
+	      "     otime      ctime\n", f);
+	maxidx = ushm_semctl(0, 0, SEM_INFO, &info);
+	if (maxidx < 0)
+		return -errno;
+	if (info.semusz == 0)
+		return 0;
+	for (int idx = 0; idx <= maxidx; idx++) {
+		int id = ushm_semctl(idx, 0, SEM_STAT_ANY, &ds);
+
+		if (id < 0)
+			continue;
+		fprintf(f, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n",
+			ds.sem_perm.__key, id, ds.sem_perm.mode & 0777,
+			(unsigned)ds.sem_nsems, ds.sem_perm.uid,
+			ds.sem_perm.gid, ds.sem_perm.cuid, ds.sem_perm.cgid,
+			(unsigned long long)ds.sem_otime,
+			(unsigned long long)ds.sem_ctime);
+	}
+	return 0;
+}
+
 static int gen(enum shim_vfile v, char **text, size_t *len)
 {
 	char val[64];
@@ -228,6 +271,8 @@ static int gen(enum shim_vfile v, char **text, size_t *len)
 		return -ENOMEM;
 	if (v == VF_SYSVIPC_SHM) {
 		r = gen_sysvipc_shm(f);
+	} else if (v == VF_SYSVIPC_SEM) {
+		r = gen_sysvipc_sem(f);
 	} else if (ushm_limit_get(vfiles[v].limit, val, sizeof(val)) == 0) {
 		fprintf(f, "%s\n", val);
 	} else {
@@ -255,8 +300,8 @@ static int vfile_open(enum shim_vfile v, int flags)
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
 	if (acc != O_RDONLY) {
-		/* /proc/sysvipc/shm is 0444 and has no write method. */
-		if (v == VF_SYSVIPC_SHM)
+		/* The /proc/sysvipc tables are 0444, with no write method. */
+		if (is_table(v))
 			return -EACCES;
 		if ((r = shim__sysctl_may_write(v)) != 0)
 			return r;
@@ -265,7 +310,8 @@ static int vfile_open(enum shim_vfile v, int flags)
 		return r;
 	/* vwrite.c recognises inherited sysctl descriptors by this name. */
 	snprintf(name, sizeof(name), "ushm-%s",
-		 v == VF_SYSVIPC_SHM ? "sysvipc-shm" : vfiles[v].limit);
+		 v == VF_SYSVIPC_SHM ? "sysvipc-shm" :
+		 v == VF_SYSVIPC_SEM ? "sysvipc-sem" : vfiles[v].limit);
 	fd = shim_raw3(SYS_memfd_create, name, cloexec ? MFD_CLOEXEC : 0, 0);
 	if (fd < 0) {
 		free(text);
@@ -473,7 +519,7 @@ static int vfile_access(enum shim_vfile v, int mode)
 	if (mode & X_OK)
 		r = -EACCES;
 	else if (mode & W_OK)
-		r = v == VF_SYSVIPC_SHM ? -EACCES : shim__sysctl_may_write(v);
+		r = is_table(v) ? -EACCES : shim__sysctl_may_write(v);
 	if (r) {
 		errno = -r;
 		return -1;
