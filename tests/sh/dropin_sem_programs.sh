@@ -1,0 +1,59 @@
+#!/bin/sh
+# dropin_sem_programs.sh BUILDDIR - real programs' System V semaphores:
+# Perl's IPC::Semaphore, python3-sysv-ipc's Semaphore and PHP's sysvsem,
+# each between processes (a child that blocks and is released, SEM_UNDO,
+# IPC_NOWAIT, removal), on the kernel (unshare --ipc) and under `ushm run`
+# with the kernel's SysV IPC blocked (lib/noipc.sh): the same output.
+# The interpreters and bindings are installed with apt-get if missing.
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/need.sh"
+
+U=$B/ushm
+P=$(cd "$(dirname "$0")/progs" && pwd)
+if ldd "$B/libushm-preload.so" 2>/dev/null | grep -q libasan; then
+	skip "a sanitizer build of the shim cannot be preloaded into plain programs"
+	finish
+	exit
+fi
+if [ "$(id -u)" -ne 0 ] || ! can_unshare; then
+	skip "needs root and unshare --ipc to compare with the kernel"
+	finish
+	exit
+fi
+. "$(dirname "$0")/lib/noipc.sh"
+
+# both NAME CMD...: CMD's output on the kernel and on ushm, compared.
+both() {
+	bn=$1
+	shift
+	unshare --ipc "$@" > "$T/$bn.k" 2>&1
+	echo "exit $?" >> "$T/$bn.k"
+	ns=$(mktemp -d /dev/shm/ushm-semprog.XXXXXX) && at_exit "rm -rf '$ns'"
+	$NOIPC "$U" run -N "$ns" -- "$@" > "$T/$bn.u" 2>&1
+	echo "exit $?" >> "$T/$bn.u"
+	check "$bn: the kernel run ends well ($(tail -n 3 "$T/$bn.k" |
+		tr '\n' ' '))" [ "$(tail -n 1 "$T/$bn.k")" = "exit 0" ]
+	same "$bn: ushm says what the kernel says" "$T/$bn.k" "$T/$bn.u"
+}
+
+if need perl perl && perl -MIPC::Semaphore -e 1 2> /dev/null; then
+	both perl perl "$P/sem_perl.pl"
+else
+	not_ok "perl with IPC::Semaphore is available"
+fi
+# Debian's python3, the one python3-sysv-ipc is built for (another one
+# may come first in PATH).
+need_pkg python3-sysv-ipc > /dev/null || true
+PY=/usr/bin/python3
+if [ -x "$PY" ] && "$PY" -c 'import sysv_ipc' 2> /dev/null; then
+	both python "$PY" "$P/sem_python.py"
+else
+	not_ok "python3-sysv-ipc is available"
+fi
+if need php php-cli && php -r 'exit(function_exists("sem_get") &&
+	function_exists("pcntl_fork") ? 0 : 1);'; then
+	both php php "$P/sem_php.php"
+else
+	not_ok "php-cli with sysvsem and pcntl is available"
+fi
+finish
