@@ -3,7 +3,8 @@
 # Perl's IPC::Semaphore, python3-sysv-ipc's Semaphore and PHP's sysvsem,
 # each between processes (a child that blocks and is released, SEM_UNDO,
 # IPC_NOWAIT, removal), on the kernel (unshare --ipc) and under `ushm run`
-# with the kernel's SysV IPC blocked (lib/noipc.sh): the same output.
+# with the kernel's SysV IPC blocked (lib/noipc.sh): the same output; and
+# stress-ng --sem-sysv with its verification.
 # The interpreters and bindings are installed with apt-get if missing.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/need.sh"
@@ -55,5 +56,20 @@ if need php php-cli && php -r 'exit(function_exists("sem_get") &&
 	both php php "$P/sem_php.php"
 else
 	not_ok "php-cli with sysvsem and pcntl is available"
+fi
+# stress-ng's SysV semaphore stressor with its own verification, under
+# the shim: it must complete and leave a sound namespace.  (Its speed is
+# not a test: `make bench` measures.)
+if need stress-ng stress-ng; then
+	ns=$(mktemp -d /dev/shm/ushm-semprog.XXXXXX) && at_exit "rm -rf '$ns'"
+	$NOIPC "$U" run -N "$ns" -- stress-ng --sem-sysv 2 --sem-sysv-procs 4 \
+		--sem-sysv-ops 40000 --verify --metrics-brief > "$T/stress" 2>&1
+	check "stress-ng --sem-sysv --verify completes under ushm ($(tail -n 2 \
+		"$T/stress" | tr '\n' ' '))" \
+		grep -q 'successful run completed' "$T/stress"
+	check "stress-ng reports no failure" sh -c "! grep -Eiq 'fail|error' '$T/stress'"
+	check "the namespace is sound after stress-ng" "$U" -N "$ns" check
+else
+	not_ok "stress-ng is available"
 fi
 finish
