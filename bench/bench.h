@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 
 #define BENCH_MAX_RUNS	25
@@ -30,6 +31,11 @@ struct side {
 	void *(*at)(int shmid, const void *addr, int shmflg);
 	int (*dt)(const void *addr);
 	int (*ctl)(int shmid, int cmd, struct shmid_ds *buf);
+	/* Semaphores (semcases.c); semctl's fourth argument as the caller
+	 * declares it, a union semun: here the int or pointer it holds. */
+	int (*semget)(key_t key, int nsems, int semflg);
+	int (*semop)(int semid, struct sembuf *sops, size_t nsops);
+	int (*semctl)(int semid, int semnum, int cmd, ...);
 };
 extern const struct side bench_side_kernel, bench_side_ushm;
 
@@ -59,6 +65,17 @@ const struct bench_case *bench_case_find(const char *name);
 /* cases.c: make exactly N keyed 4 KiB segments exist; *CHANGED gets how
  * many were created or removed. */
 int bench_population(const struct side *s, int n, int *changed);
+
+/* semcases.c: the semaphore cases' prepare/run/teardown. */
+int bench_sem_prepare_1(const struct side *s);
+int bench_sem_prepare_pingpong(const struct side *s);
+int bench_sem_prepare_2sets(const struct side *s);
+void bench_sem_teardown(void);
+double bench_sem_run_op(long iters);
+double bench_sem_run_undo(long iters);
+double bench_sem_run_getval(long iters);
+double bench_sem_run_pingpong(long iters);
+double bench_sem_run_2sets(long iters);
 
 /* stats.c */
 double bench_now(void);

@@ -559,6 +559,29 @@ const struct bench_case bench_cases[] = {
 	  .prepare = prepare_2proc, .teardown = teardown_2proc,
 	  .what = "2 processes, shmat + shmdt of a segment each; total op/s",
 	  .unit = "op/s", .ops_per_iter = 2 },
+	{ .name = "semop_uncontended", .run = bench_sem_run_op,
+	  .prepare = bench_sem_prepare_1, .teardown = bench_sem_teardown,
+	  .what = "semop +1 / -1 on a set of one, nobody waiting",
+	  .unit = "op/s", .ops_per_iter = 2, .target = 0.1 },
+	{ .name = "semop_undo", .run = bench_sem_run_undo,
+	  .prepare = bench_sem_prepare_1, .teardown = bench_sem_teardown,
+	  .what = "semop +1 / -1 with SEM_UNDO, nobody waiting",
+	  .unit = "op/s", .ops_per_iter = 2, .target = 0.25 },
+	{ .name = "semctl_getval", .run = bench_sem_run_getval,
+	  .prepare = bench_sem_prepare_1, .teardown = bench_sem_teardown,
+	  .what = "semctl GETVAL",
+	  .unit = "op/s", .ops_per_iter = 1, .target = 0.1 },
+	{ .name = "sem_pingpong_2proc", .run = bench_sem_run_pingpong,
+	  .prepare = bench_sem_prepare_pingpong,
+	  .teardown = bench_sem_teardown,
+	  .what = "2 processes hand a token back and forth through 2 "
+		  "semaphores; round trips/s",
+	  .unit = "trip/s", .ops_per_iter = 1, .target = 1.0 },
+	{ .name = "semop_2proc_2sets", .run = bench_sem_run_2sets,
+	  .prepare = bench_sem_prepare_2sets, .teardown = bench_sem_teardown,
+	  .what = "2 processes, semop +1 / -1 on a set each; total op/s "
+		  "(against semop_uncontended: the scaling)",
+	  .unit = "op/s", .ops_per_iter = 4 },
 	/*
 	 * The last two have a 5% target, and page faults and memory
 	 * bandwidth in a VM vary with its neighbours by more than that

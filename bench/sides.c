@@ -86,6 +86,9 @@ const struct side bench_side_kernel = {
 	.at = shmat,
 	.dt = shmdt,
 	.ctl = shmctl,
+	.semget = semget,
+	.semop = semop,
+	.semctl = semctl,
 };
 
 const struct side bench_side_ushm = {
@@ -95,4 +98,7 @@ const struct side bench_side_ushm = {
 	.at = ushm_shmat,
 	.dt = ushm_shmdt,
 	.ctl = ushm_shmctl,
+	.semget = ushm_semget,
+	.semop = ushm_semop,
+	.semctl = ushm_semctl,
 };
