@@ -453,9 +453,27 @@ void ushm__wakeq_run(struct ushm_semns *sn, struct ushm_wakeq *q)
 #define LOCK_SPIN	100
 #define LOCK_WAIT_NS	200000000L
 
-static int robust_lock(pthread_mutex_t *m)
+static __thread pid_t my_tid;
+static __thread pid_t my_tid_pid;
+
+static pid_t self_tid(void)
 {
-	int r;
+	if (!my_tid || my_tid_pid != ushm__p.pid) {
+		my_tid = (pid_t)syscall(SYS_gettid);
+		my_tid_pid = ushm__p.pid;
+	}
+	return my_tid;
+}
+
+/*
+ * Take M, whose holder writes its thread id to *TID.  1 when the previous
+ * owner died (the caller repairs), 0, or -EUCLEAN: unusable, or held by a
+ * thread that does not exist (a damaged or hostile file), seen so twice
+ * 200 ms apart.
+ */
+static int robust_lock(pthread_mutex_t *m, int32_t *tid)
+{
+	int missing = 0, r;
 
 	for (int i = 0; i < LOCK_SPIN; i++) {
 		r = pthread_mutex_trylock(m);
@@ -466,9 +484,10 @@ static int robust_lock(pthread_mutex_t *m)
 	/* 200 ms at a time: a robust process-shared mutex can lose a
 	 * wake-up when a waiter is killed as it is woken (as registry.c
 	 * says, docs/INVARIANTS.md finding 6); a bounded wait turns that
-	 * hang into a delay. */
-	do {
+	 * hang into a delay, and lets us look at the owner. */
+	for (;;) {
 		struct timespec t;
+		pid_t owner;
 
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_nsec += LOCK_WAIT_NS;
@@ -477,12 +496,26 @@ static int robust_lock(pthread_mutex_t *m)
 			t.tv_sec++;
 		}
 		r = pthread_mutex_timedlock(m, &t);
-	} while (r == ETIMEDOUT);
+		if (r != ETIMEDOUT)
+			break;
+		owner = __atomic_load_n(tid, __ATOMIC_RELAXED);
+		if (owner > 0 && ushm__os_tid_exists(owner))
+			missing = 0;
+		else if (++missing >= 2)
+			return -EUCLEAN;
+	}
 got:
-
+	if (r == 0 || r == EOWNERDEAD)
+		__atomic_store_n(tid, self_tid(), __ATOMIC_RELAXED);
 	if (r == EOWNERDEAD)
 		return 1;
 	return r ? -EUCLEAN : 0;
+}
+
+static void robust_unlock(pthread_mutex_t *m, int32_t *tid)
+{
+	__atomic_store_n(tid, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(m);
 }
 
 /* Recompute what derives from the sets and undo records (table lock). */
@@ -567,7 +600,7 @@ static void table_recover_locked(struct ushm_semns *sn)
 
 int ushm__sem_table_lock(struct ushm_semns *sn)
 {
-	int r = robust_lock(&sn->h->lock);
+	int r = robust_lock(&sn->h->lock, &sn->h->lock_tid);
 
 	if (r == 1) {
 		table_recover_locked(sn);
@@ -575,20 +608,21 @@ int ushm__sem_table_lock(struct ushm_semns *sn)
 		r = 0;
 	}
 	if (r)
-		ushm__seterr("the semaphore table lock of %s is unusable",
+		ushm__seterr("the semaphore table lock of %s is unusable (or "
+			     "held by a thread that does not exist)",
 			     sn->ns->path);
 	return r;
 }
 
 void ushm__sem_table_unlock(struct ushm_semns *sn)
 {
-	pthread_mutex_unlock(&sn->h->lock);
+	robust_unlock(&sn->h->lock, &sn->h->lock_tid);
 }
 
 int ushm__sem_set_lock(struct ushm_semns *sn, uint32_t idx)
 {
 	struct ushm_semset *s = ushm__semset(sn->h, idx);
-	int r = robust_lock(&s->lock);
+	int r = robust_lock(&s->lock, &s->lock_tid);
 
 	if (r == 1) {
 		/* A dead owner may have left the set's counter odd. */
@@ -604,12 +638,15 @@ int ushm__sem_set_lock(struct ushm_semns *sn, uint32_t idx)
 		r = 0;
 	}
 	if (r)
-		ushm__seterr("the lock of semaphore set %u of %s is unusable",
-			     idx, sn->ns->path);
+		ushm__seterr("the lock of semaphore set %u of %s is unusable "
+			     "(or held by a thread that does not exist)", idx,
+			     sn->ns->path);
 	return r;
 }
 
 void ushm__sem_set_unlock(struct ushm_semns *sn, uint32_t idx)
 {
-	pthread_mutex_unlock(&ushm__semset(sn->h, idx)->lock);
+	struct ushm_semset *s = ushm__semset(sn->h, idx);
+
+	robust_unlock(&s->lock, &s->lock_tid);
 }

@@ -127,7 +127,11 @@ struct ushm_semset {
 	uint32_t jotime_num;	/* the semaphore whose otime it sets */
 	int64_t jotime;		/* that otime, 0: none */
 	uint64_t arrivals;	/* waiters ever queued: their order */
-	uint64_t pad[12];
+	/* The thread holding `lock`, as it says itself (semfile.c): only
+	 * for telling an owner that does not exist from a slow one. */
+	int32_t lock_tid;
+	uint32_t pad2;
+	uint64_t pad[11];
 };
 
 /* Waiter states. */
@@ -215,6 +219,8 @@ struct ushm_semhdr {
 
 	/* The table lock (see top of file). */
 	pthread_mutex_t lock;
+	int32_t lock_tid;	/* its holder, as ushm_semset.lock_tid */
+	uint32_t pad1;
 
 	/* Sequence counter for lock-free readers. */
 	uint64_t gen;
