@@ -49,11 +49,8 @@ LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/lib/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 # The semaphore suite (tests/sem/) is part of ushm-tests; `make
-# sem-selftest` runs it with the kernel on both sides (below).  Left out
-# for now: t_sem_random.c, whose ten-seed tests enter a ushm namespace
-# once per seed in one test process, and tests/runner.c's
-# test_namespace() then makes the same directory (ns0) twice.
-TEST_SRC += $(filter-out tests/sem/t_sem_random.c,$(wildcard tests/sem/*.c))
+# sem-selftest` runs it with the kernel on both sides (below).
+TEST_SRC += $(wildcard tests/sem/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/obj/tools/%.o)
