@@ -89,14 +89,14 @@ else
 	"$NOIPC" "$U" run -N "$NS" -- "$P" raw > "$T/ushm.raw" 2>&1
 	for c in $CALLS; do
 		case $c in
-		shmget) want=ok ;;
-		shm*) want=EINVAL ;;
+		shmget|semget) want=ok ;;
+		shm*|sem*) want=EINVAL ;;
 		*) want=ENOSYS ;;
 		esac
 		echo "$c $want"
 	done > "$T/want"
 	grep -v '^x32-' "$T/ushm.raw" > "$T/ushm.12"
-	same "... through syscall(3) too, answering as the kernel; sem and msg still ENOSYS" \
+	same "... through syscall(3) too, answering as the kernel; msg still ENOSYS" \
 		"$T/want" "$T/ushm.12"
 	"$U" -N "$NS" ipcs -m | grep -c '^0x' > "$T/left"
 	check "... and the namespace is left empty" [ "$(cat "$T/left")" -eq 0 ]
