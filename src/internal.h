@@ -84,6 +84,17 @@ struct ushm_ns *ushm__ns_locked(int *err);
 int ushm__ns_open(const char *path, int create_mode, struct ushm_ns **out);
 void ushm__ns_close(struct ushm_ns *ns);
 int ushm__registry_open(struct ushm_ns *ns);
+/* The namespace's own files (registry.c): whether the caller may make
+ * WHAT (else the reason in ushm_strerror()), and whether FD, opened as
+ * WHAT, is a file of type TYPE of an owner the namespace accepts (0,
+ * -EUCLEAN, or -EACCES for another user's). */
+struct stat;
+bool ushm__ns_may_make(const struct ushm_ns *ns, const char *what);
+int ushm__ns_check_own(struct ushm_ns *ns, int fd, const char *what,
+		       mode_t type, struct stat *st);
+/* A shared namespace's owner makes the semaphore file at once, so that
+ * no other user ever has to (semfile.c). */
+void ushm__sem_file_prepare(struct ushm_ns *ns);
 void ushm__sem_ns_closed(struct ushm_ns *ns);	/* semfile.c */
 
 /* ---- the registry lock (registry.c) ---- */

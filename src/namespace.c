@@ -164,6 +164,7 @@ static int ns_from_dir(int dirfd, const char *path, struct ushm_ns **out)
 	r = ushm__registry_open(ns);
 	if (r)
 		goto fail;
+	ushm__sem_file_prepare(ns);
 	*out = ns;
 	return 0;
 fail:

@@ -247,14 +247,15 @@ static int registry_validate(struct ushm_ns *ns, const struct ushm_hdr *h,
  * owner, and in a private namespace root as well.  In a shared one every
  * user may create names in the directory, so a file of anyone else there
  * was not made by this library for the namespace: refused, whatever it
- * is.  Only those who may own them make them (may_make).
+ * is.  Only those who may own them make them (ushm__ns_may_make).  The
+ * semaphore file (semfile.c) follows the same rules.
  */
 static bool owner_ok(const struct ushm_ns *ns, uid_t uid)
 {
 	return uid == ns->owner || (!ns->shared && uid == 0);
 }
 
-static bool may_make(const struct ushm_ns *ns, const char *what)
+bool ushm__ns_may_make(const struct ushm_ns *ns, const char *what)
 {
 	if (owner_ok(ns, ushm__cred()->euid))
 		return true;
@@ -267,8 +268,8 @@ static bool may_make(const struct ushm_ns *ns, const char *what)
 /* Check FD, opened as NS's WHAT, against what it must be: a file of
  * type TYPE (S_IFREG, S_IFDIR) of an owner owner_ok accepts.  0, or
  * -EUCLEAN (-EACCES for another user's) with the reason. */
-static int check_own(struct ushm_ns *ns, int fd, const char *what,
-		     mode_t type, struct stat *st)
+int ushm__ns_check_own(struct ushm_ns *ns, int fd, const char *what,
+		       mode_t type, struct stat *st)
 {
 	if (ushm__os_fstat(fd, st) < 0) {
 		int e = errno;
@@ -315,7 +316,7 @@ static int open_lockfile(struct ushm_ns *ns)
 	fd = ushm__os_open_beneath(ns->dirfd, LOCKFILE_NAME, O_RDWR |
 				   O_CLOEXEC, 0);
 	if (fd < 0 && errno == ENOENT) {
-		if (!may_make(ns, LOCKFILE_NAME))
+		if (!ushm__ns_may_make(ns, LOCKFILE_NAME))
 			return -EACCES;
 		fd = ushm__os_open_beneath(ns->dirfd, LOCKFILE_NAME, O_RDWR |
 					   O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -332,7 +333,7 @@ static int open_lockfile(struct ushm_ns *ns)
 	}
 	if (fd < 0)
 		return open_fail(ns, LOCKFILE_NAME);
-	if ((r = check_own(ns, fd, LOCKFILE_NAME, S_IFREG, &st)) != 0) {
+	if ((r = ushm__ns_check_own(ns, fd, LOCKFILE_NAME, S_IFREG, &st)) != 0) {
 		ushm__os_close(fd);
 		return r;
 	}
@@ -358,7 +359,7 @@ static int open_segdir(struct ushm_ns *ns)
 	fd = ushm__os_open_beneath(ns->dirfd, SEGDIR_NAME, O_RDONLY |
 				   O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0 && errno == ENOENT) {
-		if (!may_make(ns, SEGDIR_NAME))
+		if (!ushm__ns_may_make(ns, SEGDIR_NAME))
 			return -EACCES;
 		if (ushm__os_mkdirat(ns->dirfd, SEGDIR_NAME, 0700) < 0 &&
 		    errno != EEXIST)
@@ -368,7 +369,7 @@ static int open_segdir(struct ushm_ns *ns)
 	}
 	if (fd < 0)
 		return open_fail(ns, SEGDIR_NAME);
-	if ((r = check_own(ns, fd, SEGDIR_NAME, S_IFDIR, &st)) != 0)
+	if ((r = ushm__ns_check_own(ns, fd, SEGDIR_NAME, S_IFDIR, &st)) != 0)
 		goto fail;
 	/* Just made (0700, whatever the umask), or made before it was
 	 * sticky: its owner gives it its mode, through the descriptor. */
@@ -411,13 +412,13 @@ int ushm__registry_open(struct ushm_ns *ns)
 			break;
 		if (errno != ENOENT || attempt >= 3)
 			return open_fail(ns, REGISTRY_NAME);
-		if (!may_make(ns, REGISTRY_NAME))
+		if (!ushm__ns_may_make(ns, REGISTRY_NAME))
 			return -EACCES;
 		r = registry_create(ns);
 		if (r && r != -EEXIST)
 			return r;
 	}
-	r = check_own(ns, fd, REGISTRY_NAME, S_IFREG, &st);
+	r = ushm__ns_check_own(ns, fd, REGISTRY_NAME, S_IFREG, &st);
 	if (r)
 		goto out;
 	r = -EUCLEAN;

@@ -195,37 +195,32 @@ static int file_open(struct ushm_ns *ns, struct ushm_semns *out)
 	void *map;
 	int fd, r;
 
+	/* As the registry (registry.c): no link followed, and only a file
+	 * of the namespace's owner (in a shared namespace anyone may make
+	 * names in the directory, so another user's file there is not one
+	 * this library made), which only the owner makes. */
 	for (int attempt = 0;; attempt++) {
-		fd = ushm__os_openat(ns->dirfd, SEM_NAME,
-				     O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		fd = ushm__os_open_beneath(ns->dirfd, SEM_NAME, O_RDWR |
+					   O_CLOEXEC | O_NONBLOCK, 0);
 		if (fd >= 0)
 			break;
 		if (errno != ENOENT || attempt >= 3) {
 			r = -errno;
 			ushm__seterr("cannot open %s/sem: %s", ns->path,
-				     strerror(errno));
-			return r;
+				     errno == ELOOP ? "a symbolic link"
+						    : strerror(errno));
+			return errno == ELOOP ? -EUCLEAN : r;
 		}
+		if (!ushm__ns_may_make(ns, SEM_NAME))
+			return -EACCES;
 		r = file_create(ns);
 		if (r && r != -EEXIST)
 			return r;
 	}
-	if (ushm__os_fstat(fd, &st) < 0) {
-		r = -errno;
+	r = ushm__ns_check_own(ns, fd, SEM_NAME, S_IFREG, &st);
+	if (r)
 		goto out;
-	}
 	r = -EUCLEAN;
-	if (!S_ISREG(st.st_mode)) {
-		ushm__seterr("%s/sem is not a regular file", ns->path);
-		goto out;
-	}
-	if (!ns->shared && st.st_uid != ns->owner && st.st_uid != 0) {
-		ushm__seterr("%s/sem belongs to uid %u, not to the "
-			     "namespace's owner", ns->path,
-			     (unsigned)st.st_uid);
-		r = -EACCES;
-		goto out;
-	}
 	if (st.st_size < (off_t)sizeof(h)) {
 		ushm__seterr("%s/sem is truncated (%lld bytes)", ns->path,
 			     (long long)st.st_size);
@@ -294,6 +289,22 @@ struct ushm_semns *ushm__semns_if_open(void)
 	struct ushm_ns *ns = __atomic_load_n(&cur.ns, __ATOMIC_ACQUIRE);
 
 	return ns && ns == ushm__p.ns ? &cur : NULL;
+}
+
+void ushm__sem_file_prepare(struct ushm_ns *ns)
+{
+	int fd;
+
+	if (!ns->shared || ns->owner != ushm__cred()->euid)
+		return;
+	fd = ushm__os_open_beneath(ns->dirfd, SEM_NAME, O_PATH | O_CLOEXEC,
+				   0);
+	if (fd >= 0) {
+		ushm__os_close(fd);
+		return;
+	}
+	if (errno == ENOENT)
+		file_create(ns);	/* a failure is said at first use */
 }
 
 /* The namespace NS is being closed (namespace.c). */

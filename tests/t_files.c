@@ -920,3 +920,72 @@ TEST(files_made_whatever_the_umask)
 	CHECK(stat(path, &st) == 0);
 	CHECK_EQ(st.st_mode & 07777, 01777);
 }
+
+/* ---- the semaphore file: the registry's rules ---- */
+
+static void nobody_uses_sems(void *arg)
+{
+	(void)arg;
+	test_become_nobody();
+	CHECK(ushm_namespace_set(ns_dir) == 0);
+	int id = ushm_semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+
+	CHECK(id >= 0);
+	CHECK(ushm_semctl(id, 0, IPC_RMID) == 0);
+}
+
+/* ARG 0: nobody's own, valid semaphore file (made in a namespace of
+ * nobody's, then moved in); 1: a link to the root-only file. */
+static void nobody_plants_sem(void *arg)
+{
+	char path[800], own[800];
+
+	snprintf(path, sizeof(path), "%s/sem", ns_dir);
+	snprintf(own, sizeof(own), "%s.nobody", ns_dir);
+	CHECK(mkdir(own, 0700) == 0 && chown(own, NOBODY, NOBODY) == 0);
+	test_become_nobody();
+	if (arg) {
+		CHECK(symlink(target, path) == 0);
+		return;
+	}
+	CHECK(ushm_namespace_set(own) == 0);
+	CHECK(ushm_semget(IPC_PRIVATE, 1, IPC_CREAT | 0666) >= 0);
+	strcat(own, "/sem");
+	CHECK(rename(own, path) == 0);
+}
+
+TEST(files_sem_file)
+{
+	const char *base;
+	char path[800];
+	struct stat st;
+
+	/* Root's shared namespace: its owner made the file at once, and
+	 * another user's semaphores live in it. */
+	setup();
+	snprintf(path, sizeof(path), "%s/sem", ns_dir);
+	CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0);
+	in_child_ok(nobody_uses_sems, NULL);
+	/* Taken before root's first use: nobody's file, or a link to a
+	 * root-only file.  Root's semaphore calls refuse it and make
+	 * nothing through the link. */
+	base = test_namespace(0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(ns_dir, sizeof(ns_dir), "%s.sem%d", base, i);
+		snprintf(target, sizeof(target), "%s.target", ns_dir);
+		CHECK(mkdir(ns_dir, 0700) == 0 && chmod(ns_dir, 01777) == 0);
+		int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+		CHECK(fd >= 0);
+		CHECK(write(fd, secret, sizeof(secret)) ==
+		      (ssize_t)sizeof(secret));
+		close(fd);
+		in_child_ok(nobody_plants_sem, i ? (void *)1 : NULL);
+		CHECK(ushm_namespace_set(ns_dir) == 0);
+		errno = 0;
+		CHECK(ushm_semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) == -1);
+		CHECK(errno == EACCES || errno == EUCLEAN);
+		CHECK(*ushm_strerror());
+		target_intact();
+	}
+}
