@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "shim.h"
 
 #define MAX_ENV		512	/* entries we rewrite; more pass unchanged */
@@ -92,11 +93,15 @@ static bool cat(char *buf, size_t *len, const char *s)
 	return true;
 }
 
+/* The exec itself, letting the undo lists' descriptor through it as the
+ * library's exec wrappers do (src/semexec.c: S-SEM 7.3). */
 static int raw_execve(const char *path, char *const argv[],
 		      char *const envp[])
 {
+	bool cleared = ushm__exec_prepare();
 	long r = shim_raw3(SYS_execve, path, argv, envp);
 
+	ushm__exec_failed(cleared);
 	errno = (int)-r;
 	return -1;
 }

@@ -95,6 +95,10 @@ int ushm__ns_check_own(struct ushm_ns *ns, int fd, const char *what,
 /* A shared namespace's owner makes the semaphore file at once, so that
  * no other user ever has to (semfile.c). */
 void ushm__sem_file_prepare(struct ushm_ns *ns);
+/* Around an exec (semexec.c): let the undo lists' descriptor through it;
+ * prepare returns whether failed must put the flag back. */
+bool ushm__exec_prepare(void);
+void ushm__exec_failed(bool cleared);
 void ushm__sem_ns_closed(struct ushm_ns *ns);	/* semfile.c */
 
 /* ---- the registry lock (registry.c) ---- */

@@ -109,11 +109,14 @@ void ushm__undo_forget(void)
 /* ---- the exec wrappers ---- */
 
 /* Let proc_fd through the exec, in this process only (not in a vfork
- * child).  Returns whether the flag must be put back on failure. */
-static bool exec_prepare(void)
+ * child, which returns before it touches the lock: the parent's threads
+ * may hold it).  Returns whether the flag must be put back on failure. */
+bool ushm__exec_prepare(void)
 {
 	bool cleared = false;
 
+	if (__atomic_load_n(&proc_pid, __ATOMIC_RELAXED) != getpid())
+		return false;
 	pthread_mutex_lock(&proc_lock);
 	if (proc_fd >= 0 && proc_pid == getpid())
 		cleared = fcntl(proc_fd, F_SETFD, 0) == 0;
@@ -121,7 +124,7 @@ static bool exec_prepare(void)
 	return cleared;
 }
 
-static void exec_failed(bool cleared)
+void ushm__exec_failed(bool cleared)
 {
 	int e = errno;
 
@@ -135,7 +138,7 @@ static void exec_failed(bool cleared)
 }
 
 /* Weak: the shim (shim/exec.c) has an execve of its own, which wins in
- * libushm-preload.so; semaphores are not in the shim yet. */
+ * libushm-preload.so and calls ushm__exec_prepare/_failed itself. */
 #define EXPORT __attribute__((visibility("default"), weak))
 #define REAL(name, type)                                                    \
 	static type real;                                                   \
@@ -180,9 +183,9 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	int r;
 
 	REAL(execve, execve_fn);
-	c = exec_prepare();
+	c = ushm__exec_prepare();
 	r = real(path, argv, envp);
-	exec_failed(c);
+	ushm__exec_failed(c);
 	return r;
 }
 
@@ -192,9 +195,9 @@ EXPORT int execv(const char *path, char *const argv[])
 	int r;
 
 	REAL(execv, execv_fn);
-	c = exec_prepare();
+	c = ushm__exec_prepare();
 	r = real(path, argv);
-	exec_failed(c);
+	ushm__exec_failed(c);
 	return r;
 }
 
@@ -204,9 +207,9 @@ EXPORT int execvp(const char *file, char *const argv[])
 	int r;
 
 	REAL(execvp, execv_fn);
-	c = exec_prepare();
+	c = ushm__exec_prepare();
 	r = real(file, argv);
-	exec_failed(c);
+	ushm__exec_failed(c);
 	return r;
 }
 
@@ -216,9 +219,9 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 	int r;
 
 	REAL(execvpe, execve_fn);
-	c = exec_prepare();
+	c = ushm__exec_prepare();
 	r = real(file, argv, envp);
-	exec_failed(c);
+	ushm__exec_failed(c);
 	return r;
 }
 
@@ -228,9 +231,9 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	int r;
 
 	REAL(fexecve, fexecve_fn);
-	c = exec_prepare();
+	c = ushm__exec_prepare();
 	r = real(fd, argv, envp);
-	exec_failed(c);
+	ushm__exec_failed(c);
 	return r;
 }
 

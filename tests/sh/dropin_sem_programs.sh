@@ -57,6 +57,14 @@ if need php php-cli && php -r 'exit(function_exists("sem_get") &&
 else
 	not_ok "php-cli with sysvsem and pcntl is available"
 fi
+# SEM_UNDO kept across exec, by libc's execve (the shim's) and execvp
+# (the library's wrapper): applied when the new program ends.
+for how in execve execvp; do
+	both "exec-$how" "$B/dropin/sem_exec" "$how"
+	check "exec-$how: the undo waited for the new program's end" \
+		grep -qx 'after exec: 1' "$T/exec-$how.u"
+done
+
 # stress-ng's SysV semaphore stressor with its own verification, under
 # the shim: it must complete and leave a sound namespace.  (Its speed is
 # not a test: `make bench` measures.)
