@@ -66,6 +66,10 @@ const struct bench_case *bench_case_find(const char *name);
  * many were created or removed. */
 int bench_population(const struct side *s, int n, int *changed);
 
+/* cases.c: read exactly LEN bytes from a helper child, giving up after
+ * 10 s of silence (a child that died early cannot hang the worker). */
+int bench_read_timeout(int fd, void *buf, size_t len);
+
 /* semcases.c: the semaphore cases' prepare/run/teardown. */
 int bench_sem_prepare_1(const struct side *s);
 int bench_sem_prepare_pingpong(const struct side *s);

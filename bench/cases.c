@@ -77,7 +77,7 @@ static int check_nattch(int id, unsigned long want)
 
 /* Read exactly LEN bytes, giving up after CHILD_TIMEOUT_MS of silence, so
  * that a child that died early cannot hang the worker. */
-static int read_timeout(int fd, void *buf, size_t len)
+int bench_read_timeout(int fd, void *buf, size_t len)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char *b = buf;
@@ -255,7 +255,7 @@ static int prepare_stat_100(const struct side *s)
 		st.kids[st.nkids++] = pid;
 	}
 	close(ready[1]);
-	if (r == 0 && read_timeout(ready[0], ok, (size_t)st.nkids) < 0)
+	if (r == 0 && bench_read_timeout(ready[0], ok, (size_t)st.nkids) < 0)
 		r = bench_fail("%s: attachers did not report", S->name);
 	for (int i = 0; r == 0 && i < st.nkids; i++)
 		if (!ok[i])
@@ -411,7 +411,7 @@ static double run_2proc(long iters)
 		return bench_fail("%s: helper gone: %s", S->name,
 				  strerror(errno));
 	bad = attach_detach(st.id, iters);
-	if (read_timeout(st.done_fd, &ok, 1) < 0)
+	if (bench_read_timeout(st.done_fd, &ok, 1) < 0)
 		return bench_fail("%s: helper did not finish", S->name);
 	t = bench_now() - t0;
 	if (bad || !ok)

@@ -12,7 +12,6 @@
  *                       on ours: what per-set locking lets run at once
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -20,8 +19,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-#define HELPER_TIMEOUT_MS 10000
 
 static const struct side *S;
 
@@ -95,30 +92,6 @@ double bench_sem_run_getval(long iters)
 }
 
 /* ---- helpers in a child process ---- */
-
-static int read_timeout(int fd, void *buf, size_t len)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char *b = buf;
-
-	while (len) {
-		ssize_t n;
-		int r = poll(&p, 1, HELPER_TIMEOUT_MS);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		n = read(fd, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* The helper's loops: for each count N read from GO, N iterations, then
  * one byte on DONE (1: all succeeded).  EOF or 0: exit. */
@@ -204,7 +177,7 @@ static double with_helper(long iters, long (*ours)(long))
 		return bench_fail("%s: helper gone: %s", S->name,
 				  strerror(errno));
 	bad = ours(iters);
-	if (read_timeout(ss.done_fd, &ok, 1) < 0)
+	if (bench_read_timeout(ss.done_fd, &ok, 1) < 0)
 		return bench_fail("%s: helper did not finish", S->name);
 	t = bench_now() - t0;
 	if (bad || !ok)

@@ -11,16 +11,7 @@
 
 U=$B/ushm
 P=$(cd "$(dirname "$0")/progs" && pwd)
-if ldd "$B/libushm-preload.so" 2>/dev/null | grep -q libasan; then
-	skip "a sanitizer build of the shim cannot be preloaded into plain programs"
-	finish
-	exit
-fi
-if [ "$(id -u)" -ne 0 ] || ! can_unshare; then
-	skip "needs root and unshare --ipc to compare with the kernel"
-	finish
-	exit
-fi
+need_shim_and_kernel
 . "$(dirname "$0")/lib/noipc.sh"
 
 # both NAME CMD...: CMD's output on the kernel and on ushm, compared.

@@ -15,16 +15,7 @@
 
 U=$B/ushm
 FIX=$B/shm-fixture
-if ldd "$B/libushm-preload.so" 2>/dev/null | grep -q libasan; then
-	skip "a sanitizer build of the shim cannot be preloaded into plain programs"
-	finish
-	exit
-fi
-if [ "$(id -u)" -ne 0 ] || ! can_unshare; then
-	skip "needs root and unshare --ipc to compare with the kernel"
-	finish
-	exit
-fi
+need_shim_and_kernel
 . "$(dirname "$0")/lib/noipc.sh"
 for c in ipcs:util-linux lsipc:util-linux ipcmk:util-linux setpriv:util-linux; do
 	need "${c%%:*}" "${c#*:}" || not_ok "${c%%:*} is available"

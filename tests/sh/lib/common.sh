@@ -50,6 +50,23 @@ same() {
 # Whether we may make kernel IPC namespaces (root, usually).
 can_unshare() { unshare --ipc true 2> /dev/null; }
 
+# For the drop-in suites that compare plain programs under the shim with
+# the kernel: end the suite with a skip when that cannot be done (a
+# sanitizer build of the shim, which plain programs cannot preload; no
+# root or no unshare --ipc).
+need_shim_and_kernel() {
+	if ldd "$B/libushm-preload.so" 2>/dev/null | grep -q libasan; then
+		skip "a sanitizer build of the shim cannot be preloaded into plain programs"
+		finish
+		exit
+	fi
+	if [ "$(id -u)" -ne 0 ] || ! can_unshare; then
+		skip "needs root and unshare --ipc to compare with the kernel"
+		finish
+		exit
+	fi
+}
+
 finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
