@@ -285,6 +285,7 @@ void ushm__lock_forget(void);
 /* ---- creating threads (thread.c) ---- */
 bool ushm__owner_alive(pthread_mutex_t *m);
 bool ushm__live_fast(const pthread_mutex_t *m);
+/* A robust, process-shared mutex in shared memory: 0 or -errno. */
 int ushm__init_robust(pthread_mutex_t *m);
 int ushm__thread_register_locked(struct ushm_ns *ns, uint32_t *idx,
 				 uint32_t *gen);

@@ -94,22 +94,6 @@ void ushm__rcopy(void *dst, const void *src, size_t len)
 
 /* ---- creating and opening ---- */
 
-static int init_mutex(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t a;
-	int r;
-
-	if ((r = pthread_mutexattr_init(&a)) != 0)
-		return -r;
-	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	if (!r)
-		r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	if (!r)
-		r = pthread_mutex_init(m, &a);
-	pthread_mutexattr_destroy(&a);
-	return -r;
-}
-
 /*
  * Make a new registry as a file with no name (O_TMPFILE), fill it in, and
  * give it its name with link(2), which fails if another process got there
@@ -175,7 +159,7 @@ static int registry_create(struct ushm_ns *ns)
 	h->next_idx = 0;
 	h->last_idx = -1;
 	h->seq = 0;
-	r = init_mutex(&h->lock);
+	r = ushm__init_robust(&h->lock);
 	ushm__os_munmap(h, USHM_PAGE);
 	if (r) {
 		ushm__seterr("cannot initialise the registry lock: %s",
@@ -604,7 +588,7 @@ int ushm__lock_reset(struct ushm_ns *ns)
 	if (!ns->bad_lock || lock_owner(ns) != ns->bad_owner ||
 	    !owner_missing(ns->bad_owner))
 		return -EUCLEAN;
-	if (init_mutex(&ns->hdr->lock) != 0)
+	if (ushm__init_robust(&ns->hdr->lock) != 0)
 		return -EUCLEAN;
 	ns->hdr->lock_tid = 0;
 	ns->bad_lock = false;

@@ -59,22 +59,6 @@ static void geometry(struct ushm_semhdr *g)
 	g->off_pool = USHM_SOFF_POOL;
 }
 
-static int init_mutex(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t a;
-	int r;
-
-	if ((r = pthread_mutexattr_init(&a)) != 0)
-		return -r;
-	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	if (!r)
-		r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	if (!r)
-		r = pthread_mutex_init(m, &a);
-	pthread_mutexattr_destroy(&a);
-	return -r;
-}
-
 /* Fill a new file's tables: every lock made once, here, and never again
  * while the file lives (a locker may sleep on any of them). */
 static int file_init(int fd, bool shared)
@@ -93,9 +77,9 @@ static int file_init(int fd, bool shared)
 	h->semopm = USHM_SEMOPM;
 	h->semmni = USHM_SEMMNI;
 	ushm__ids_init(&h->ids);
-	r = init_mutex(&h->lock);
+	r = ushm__init_robust(&h->lock);
 	for (uint32_t i = 0; !r && i < USHM_SEM_SETS; i++)
-		r = init_mutex(&ushm__semset(h, i)->lock);
+		r = ushm__init_robust(&ushm__semset(h, i)->lock);
 	ushm__os_munmap(h, USHM_SOFF_KEYIDX);
 	return r;
 }

@@ -90,12 +90,15 @@ int ushm__init_robust(pthread_mutex_t *m)
 	pthread_mutexattr_t a;
 	int r;
 
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	r = pthread_mutex_init(m, &a);
+	if ((r = pthread_mutexattr_init(&a)) != 0)
+		return -r;
+	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!r)
+		r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (!r)
+		r = pthread_mutex_init(m, &a);
 	pthread_mutexattr_destroy(&a);
-	return r;
+	return -r;
 }
 
 /* The calling thread's entry, made on first use.  No entry to be had
