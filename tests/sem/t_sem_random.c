@@ -178,7 +178,14 @@ static void worker_op(const struct sem_ops *o, int id, int i, int step)
 			settle(o, id, L("%d: after", step));
 			return;
 		}
-		if (sem_sleepers(o, id, NSEM) == sleeping + 1) {
+		/* Two reads in a row: the counts are read one semaphore at
+		 * a time, so a read that a completing call (which moves
+		 * other sleepers' blocking sops) straddles can see one
+		 * sleeper twice; the worker's call is one change, so it
+		 * straddles one read at most, and a real sleeper stays. */
+		if (sem_sleepers(o, id, NSEM) == sleeping + 1 &&
+		    sem_sleepers(o, id, NSEM) == sleeping + 1 &&
+		    !worker_fd_ready(w[i].n)) {
 			rec("%d: child#%d %s[%s]: sleeps", step, w[i].n,
 			    timed == 2 ? "timed 30 " : "", sops_text(s, n));
 			w[i].state = W_SLEEP;
