@@ -560,6 +560,32 @@ out:
 	return r;
 }
 
+/*
+ * SETVAL and SETALL, once the caller has written the new values into set
+ * IDX's journal (N entries, state WRITING): the journal makes values and
+ * sempids one change; the adjustments of SEMNUM (-1: all of the set) are
+ * cleared in every process (idempotent and redone by nobody: a crash
+ * between leaves some cleared, which a later SETVAL would also do); then
+ * ctime, and the sleepers retried into Q.
+ */
+static void set_values_commit_locked(struct ushm_semns *sn, uint32_t idx,
+				     uint32_t n, int semnum,
+				     struct ushm_wakeq *q)
+{
+	struct ushm_semset *s = ushm__semset(sn->h, idx);
+
+	s->jcount = n;
+	s->jundo = s->jwaiter = 0;
+	s->jotime = 0;
+	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
+	ushm__sem_journal_recover_locked(sn, idx);
+	ushm__undo_clear_locked(sn, idx, semnum);
+	ushm__set_wbegin(s);
+	s->perm.ctime = ushm__now();
+	ushm__set_wend(s);
+	ushm__sem_update_locked(sn, idx, NULL, 0, q);
+}
+
 static int ctl_setval(struct ushm_semns *sn, int semid, int semnum, int val)
 {
 	struct ushm_semhdr *h = sn->h;
@@ -580,23 +606,11 @@ static int ctl_setval(struct ushm_semns *sn, int semid, int semnum, int val)
 	}
 	if ((r = ushm__ipc_perms(&s->perm, 0222)) != 0)
 		goto out;
-	/* The journal makes value and sempid one change; the adjustments'
-	 * clearing is idempotent and redone by nobody (a crash between
-	 * leaves some cleared, which a later SETVAL would also do). */
 	j = ushm__jrn(h, s);
 	s->jstate = JRN_WRITING;
 	j[0] = (struct ushm_semjrn){ (uint32_t)semnum, val, ushm__sem_pid(), 0,
 				     0 };
-	s->jcount = 1;
-	s->jundo = s->jwaiter = 0;
-	s->jotime = 0;
-	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
-	ushm__sem_journal_recover_locked(sn, idx);
-	ushm__undo_clear_locked(sn, idx, semnum);
-	ushm__set_wbegin(s);
-	s->perm.ctime = ushm__now();
-	ushm__set_wend(s);
-	ushm__sem_update_locked(sn, idx, NULL, 0, &q);
+	set_values_commit_locked(sn, idx, 1, semnum, &q);
 out:
 	ushm__sem_set_unlock(sn, idx);
 	ushm__wakeq_run(sn, &q);
@@ -638,16 +652,7 @@ static int ctl_setall(struct ushm_semns *sn, int semid,
 	s->jstate = JRN_WRITING;
 	for (uint32_t i = 0; i < s->nsems; i++)
 		j[i] = (struct ushm_semjrn){ i, vals[i], pid, 0, 0 };
-	s->jcount = s->nsems;
-	s->jundo = s->jwaiter = 0;
-	s->jotime = 0;
-	__atomic_store_n(&s->jstate, JRN_COMPLETE, __ATOMIC_RELEASE);
-	ushm__sem_journal_recover_locked(sn, idx);
-	ushm__undo_clear_locked(sn, idx, -1);
-	ushm__set_wbegin(s);
-	s->perm.ctime = ushm__now();
-	ushm__set_wend(s);
-	ushm__sem_update_locked(sn, idx, NULL, 0, &q);
+	set_values_commit_locked(sn, idx, s->nsems, -1, &q);
 out:
 	ushm__sem_set_unlock(sn, idx);
 	ushm__wakeq_run(sn, &q);
